@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { decodeWav, encodeWav } from './wav.ts';
+
+describe('wav', () => {
+  it('round-trips mono and stereo 16-bit audio within one quantization step', () => {
+    const a = Float32Array.from({ length: 1600 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / 16000));
+    const b = Float32Array.from(a, (x) => -x);
+    const mono = decodeWav(encodeWav(a, 16000));
+    expect(mono.sampleRate).toBe(16000);
+    expect(mono.samples.length).toBe(1600);
+    for (let i = 0; i < a.length; i++) expect(Math.abs(mono.samples[i] - a[i])).toBeLessThan(1 / 16000);
+    const stereo = decodeWav(encodeWav([a, b], 24000));
+    expect(stereo.sampleRate).toBe(24000);
+    expect(stereo.channels.length).toBe(2);
+    expect(Math.abs(stereo.channels[1][100] + a[100])).toBeLessThan(1e-4);
+    expect(Math.abs(stereo.samples[100])).toBeLessThan(1e-4);
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * Protocol v1: the one shared definition of every JSON message on the wire.
+ * Server, browser client and evaluator all import these schemas, so a field
+ * renamed here is renamed everywhere (moshi once shipped a client and server
+ * that disagreed on one type byte). docs/protocol.md is the prose version.
+ *
+ * Conventions: every time is in milliseconds; `t_ms` is on the session's
+ * audio clock (caller audio received since `session.start`, after resampling
+ * to 16 kHz), so it is immune to network jitter and valid in faster-than-real-time runs.
+ */
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+export const INPUT_ENCODINGS = ['pcm16', 'opus', 'mulaw'] as const;
+export const OUTPUT_ENCODINGS = ['pcm16', 'opus', 'mulaw'] as const;
+/** Sample rates accepted for PCM16 input. mu-law is 8 kHz only; Opus packets carry their own rate. */
+export const PCM_SAMPLE_RATES = [8000, 16000, 24000, 48000] as const;
+export const OPUS_SAMPLE_RATES = [8000, 12000, 16000, 24000, 48000] as const;
+
+export const InputEncoding = z.enum(INPUT_ENCODINGS);
+export const OutputEncoding = z.enum(OUTPUT_ENCODINGS);
+export type InputEncoding = z.infer<typeof InputEncoding>;
+export type OutputEncoding = z.infer<typeof OutputEncoding>;
+
+const timeMs = z.number().finite().nonnegative();
+
+export const AudioFormat = z.strictObject({
+  encoding: InputEncoding,
+  /** Hz. */
+  sample_rate: z.number().int().positive(),
+});
+export type AudioFormat = z.infer<typeof AudioFormat>;
+
+export const OutputFormat = z.strictObject({
+  encoding: OutputEncoding,
+  /** Hz; defaults to 16000 for pcm16, 48000 for opus, 8000 for mulaw. */
+  sample_rate: z.number().int().positive().optional(),
+});
+export type OutputFormat = z.infer<typeof OutputFormat>;
+
+// ---------------------------------------------------------------- client -> server
+
+export const SessionStart = z.strictObject({
+  type: z.literal('session.start'),
+  protocol: z.number().int(),
+  input: AudioFormat,
+  output: OutputFormat.optional(),
+  /** Play the greeting on `session.ready` (default true). */
+  greeting: z.boolean().optional(),
+});
+
+export const ClientMarker = z.strictObject({
+  type: z.literal('marker'),
+  /** Opaque to the server; echoed back unchanged. */
+  id: z.string().min(1).max(128),
+});
+
+export const Playback = z.strictObject({
+  type: z.literal('playback'),
+  /** How much of the server's output audio the caller has actually played, from the output stream's start. */
+  position_ms: timeMs,
+});
+
+export const SessionEnd = z.strictObject({
+  type: z.literal('session.end'),
+});
+
+export const ClientMessage = z.discriminatedUnion('type', [SessionStart, ClientMarker, Playback, SessionEnd]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+export type SessionStart = z.infer<typeof SessionStart>;
+export const CLIENT_MESSAGE_TYPES = ['session.start', 'marker', 'playback', 'session.end'] as const;
+
+// ---------------------------------------------------------------- server -> client
+
+export const SessionReady = z.strictObject({
+  type: z.literal('session.ready'),
+  protocol: z.literal(PROTOCOL_VERSION),
+  session_id: z.string(),
+  input: AudioFormat,
+  output: z.strictObject({
+    encoding: OutputEncoding,
+    sample_rate: z.number().int().positive(),
+    /** Duration of each binary audio frame the server sends. */
+    frame_ms: z.number().positive(),
+  }),
+  /** Which VAD model this session uses, e.g. "silero-v5". */
+  vad: z.string(),
+  t_ms: timeMs,
+});
+
+export const SpeechStart = z.strictObject({
+  type: z.literal('vad.speech_start'),
+  /** Onset of the speech on the audio clock (earlier than the moment it was confirmed). */
+  t_ms: timeMs,
+});
+
+export const SpeechEnd = z.strictObject({
+  type: z.literal('vad.speech_end'),
+  /** End of the last speech frame on the audio clock. */
+  t_ms: timeMs,
+  start_ms: timeMs,
+});
+
+export const OutputStart = z.strictObject({
+  type: z.literal('output.start'),
+  /** Identifies one utterance of the server (the greeting, later each reply). */
+  id: z.string(),
+  kind: z.enum(['greeting', 'reply']),
+  t_ms: timeMs,
+  /** Position of the utterance's first sample in the output stream. */
+  output_ms: timeMs,
+});
+
+export const OutputEnd = z.strictObject({
+  type: z.literal('output.end'),
+  id: z.string(),
+  reason: z.enum(['done', 'interrupted']),
+  t_ms: timeMs,
+  /** Output stream position at which the utterance ended (all of it sent, or cut). */
+  output_ms: timeMs,
+});
+
+export const AudioClear = z.strictObject({
+  type: z.literal('audio.clear'),
+  /** Drop everything not yet played; the server has dropped what it had queued. */
+  id: z.string(),
+  t_ms: timeMs,
+  /** Output stream position after the clear: the next audio frame starts here. */
+  output_ms: timeMs,
+  /** How much of the utterance the server believes the caller heard. */
+  heard_ms: timeMs,
+});
+
+export const ServerMarker = z.strictObject({
+  type: z.literal('marker'),
+  id: z.string(),
+  t_ms: timeMs,
+});
+
+export const ErrorEvent = z.strictObject({
+  type: z.literal('error'),
+  code: z.string(),
+  message: z.string(),
+  /** True when the server closes the connection right after this event. */
+  fatal: z.boolean(),
+});
+
+export const ServerMessage = z.discriminatedUnion('type', [
+  SessionReady,
+  SpeechStart,
+  SpeechEnd,
+  OutputStart,
+  OutputEnd,
+  AudioClear,
+  ServerMarker,
+  ErrorEvent,
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+export type ServerMessageOf<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
+export const SERVER_MESSAGE_TYPES = [
+  'session.ready',
+  'vad.speech_start',
+  'vad.speech_end',
+  'output.start',
+  'output.end',
+  'audio.clear',
+  'marker',
+  'error',
+] as const;
+
+/** Default output sample rate per encoding, in Hz. */
+export function defaultOutputRate(encoding: OutputEncoding): number {
+  return encoding === 'opus' ? 48000 : encoding === 'mulaw' ? 8000 : 16000;
+}
