@@ -1,0 +1,122 @@
+/**
+ * HTTP + WebSocket server: /health, /metrics, the browser client, and the
+ * protocol v1 stream at config.wsPath. Models load once here and are shared
+ * by every session.
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import pino, { type Logger } from 'pino';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { readWav } from './audio/wav.ts';
+import { resolveConfig, type ConfigOverrides, type ServerConfig } from './config.ts';
+import { createMetrics } from './metrics.ts';
+import { CLOSE_CODES } from './protocol/errors.ts';
+import { Session, type SessionContext } from './session.ts';
+import { PIPELINE_SAMPLE_RATE } from './transport/input-decoder.ts';
+import { resampleAll } from './transport/resampler.ts';
+import { loadSilero } from './turn-taking/silero.ts';
+
+export interface RunningServer {
+  port: number;
+  url: string;
+  config: ServerConfig;
+  /** Sessions open now. */
+  sessions: ReadonlySet<Session>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions extends ConfigOverrides {
+  /** Inject a logger (tests pass a silent one). */
+  logger?: Logger;
+}
+
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const { logger, ...overrides } = options;
+  const config = resolveConfig(overrides);
+  const log = logger ?? pino({ level: config.logLevel });
+  const metrics = createMetrics();
+  const vadModel = await loadSilero({ version: config.vadVersion, modelPath: config.vadModelPath });
+  const greeting = await loadGreeting(config.greetingPath);
+  const ctx: SessionContext = { config, vadModel, greeting, metrics, log };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', sessions: sessions.size, vad: vadModel.label, protocol: 1 });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  const clientDir = fileURLToPath(new URL('../client/', import.meta.url));
+  if (existsSync(clientDir)) app.use(express.static(clientDir));
+
+  const http: Server = createServer(app);
+  const wss = new WebSocketServer({ server: http, path: config.wsPath, maxPayload: config.maxPayloadBytes });
+  const sessions = new Set<Session>();
+
+  wss.on('connection', (ws: WebSocket) => {
+    const session = new Session(
+      {
+        get bufferedAmount() {
+          return ws.bufferedAmount;
+        },
+        get readyState() {
+          return ws.readyState;
+        },
+        send: (data) => ws.send(data),
+        close: (code, reason) => ws.close(code, reason),
+        pause: () => ws.pause(),
+        resume: () => ws.resume(),
+      },
+      ctx,
+    );
+    sessions.add(session);
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) session.onBinary(toBytes(data));
+      else session.onText(data.toString());
+    });
+    ws.on('close', () => {
+      session.onClose();
+      sessions.delete(session);
+    });
+    // ws emits 'error' for protocol violations (e.g. 1009 frame over maxPayload) and then closes.
+    ws.on('error', (err) => log.warn({ err: err.message }, 'websocket error'));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => resolve());
+  });
+  const port = (http.address() as AddressInfo).port;
+  log.info({ port, host: config.host, ws: config.wsPath, vad: vadModel.label }, 'banter listening');
+
+  return {
+    port,
+    url: `ws://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}${config.wsPath}`,
+    config,
+    sessions,
+    async close() {
+      for (const ws of wss.clients) ws.close(CLOSE_CODES.goingAway, 'server shutting down');
+      await Promise.all([...sessions].map((s) => s.drained()));
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      for (const ws of wss.clients) ws.terminate();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await vadModel.release();
+    },
+  };
+}
+
+async function loadGreeting(path: string): Promise<Float32Array> {
+  const wav = readWav(path);
+  return resampleAll(wav.samples, wav.sampleRate, PIPELINE_SAMPLE_RATE);
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}

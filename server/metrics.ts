@@ -1,0 +1,33 @@
+/** Prometheus metrics, one registry per server instance (tests run several servers in one process). */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'banter_process_' });
+  return {
+    registry,
+    sessionsActive: new Gauge({ name: 'banter_sessions_active', help: 'Open sessions', registers: [registry] }),
+    sessionsTotal: new Counter({ name: 'banter_sessions_total', help: 'Sessions started', registers: [registry] }),
+    framesProcessed: new Counter({
+      name: 'banter_vad_frames_total',
+      help: 'Caller audio frames (32 ms) run through the VAD',
+      registers: [registry],
+    }),
+    vadFrameSeconds: new Histogram({
+      name: 'banter_vad_frame_seconds',
+      help: 'VAD inference time per 32 ms frame',
+      buckets: [0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05],
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'banter_errors_total',
+      help: 'Errors reported to callers, by code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    bargeIns: new Counter({ name: 'banter_barge_ins_total', help: 'Outputs cut by caller speech', registers: [registry] }),
+    outputFrames: new Counter({ name: 'banter_output_frames_total', help: 'Audio frames sent', registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
