@@ -87,6 +87,23 @@ describe('streaming in real time', () => {
     await client.close();
   });
 
+  it("takes the caller's playback reports as what was heard at a barge-in", async () => {
+    const { audio, truth } = fixture('barge_in');
+    const client = await StreamClient.start(server.url);
+    // This caller's player is stuck 1 s behind: it reports 1 s less than real time.
+    const t0 = performance.now();
+    const reporter = setInterval(() => {
+      client.sendJson({ type: 'playback', position_ms: Math.max(0, performance.now() - t0 - 1000) });
+    }, 100);
+    await client.stream(chunkPcm16(floatToPcm16(audio), 16000, 20), 20, true);
+    clearInterval(reporter);
+    const clear = await client.waitFor('audio.clear');
+    const onset = truth.speech[0].startMs;
+    expect(clear.message.heard_ms).toBeGreaterThan(onset - 1000 - 150);
+    expect(clear.message.heard_ms).toBeLessThan(onset - 1000 + 250);
+    await client.close();
+  });
+
   it('plays the whole greeting, in order and intact, when nobody interrupts', async () => {
     const client = await StreamClient.start(server.url);
     const done = await client.waitFor('output.end', undefined, 10_000);

@@ -94,7 +94,7 @@ export class StreamClient {
   }
 
   /** Sends a marker and waits for its echo: everything sent before has been processed. */
-  async flush(id = `m${Math.random().toString(36).slice(2)}`): Promise<ReceivedEvent> {
+  async flush(id = `m${Math.random().toString(36).slice(2)}`): Promise<ReceivedEvent & { message: ServerMessageOf<'marker'> }> {
     this.sendJson({ type: 'marker', id });
     return this.waitFor('marker', (m) => m.id === id);
   }
