@@ -121,6 +121,39 @@ describe('streaming in real time', () => {
   });
 });
 
+describe("faster than real time on the audio clock (clock: 'audio')", () => {
+  it('paces output by caller audio, so a fast barge-in cuts the greeting where real time would', async () => {
+    const { audio, truth } = fixture('barge_in');
+    const client = await StreamClient.start(server.url, { clock: 'audio' });
+    expect(client.messages('session.ready')[0].clock).toBe('audio');
+    const t0 = performance.now();
+    await client.stream(chunkPcm16(floatToPcm16(audio), 16000, 20), 20, false);
+    await client.flush();
+    expect(performance.now() - t0).toBeLessThan(audio.length / 16); // faster than real time
+    const clear = await client.waitFor('audio.clear');
+    expect(clear.message.t_ms - truth.speech[0].startMs).toBeLessThanOrEqual(150);
+    // Output sent by then: the audio clock at the clear plus the 120 ms lead, in 20 ms frames.
+    const expectedFrames = Math.ceil((clear.message.t_ms + 120) / 20);
+    expect(Math.abs(clear.message.output_ms / 20 - expectedFrames)).toBeLessThanOrEqual(2);
+    expect(client.audioFrames.length).toBe(clear.message.output_ms / 20);
+    expect(clear.message.heard_ms).toBeCloseTo(clear.message.t_ms, -2);
+    await client.close();
+  });
+
+  it('sends no output while no caller audio arrives', async () => {
+    const client = await StreamClient.start(server.url, { clock: 'audio' });
+    await sleep(300);
+    expect(client.audioFrames.length).toBe(120 / 20 + 1); // frames starting within the lead, inclusive
+    const { audio } = fixture('silence');
+    await client.stream(chunkPcm16(floatToPcm16(audio), 16000, 20), 20, false);
+    await client.flush();
+    const end = await client.waitFor('output.end');
+    expect(end.message.reason).toBe('done');
+    expect(client.audioFrames.length).toBe(end.message.output_ms / 20);
+    await client.close();
+  });
+});
+
 describe('input encodings', () => {
   const { audio, truth } = fixture('speech_scotland');
 

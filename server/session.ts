@@ -19,7 +19,7 @@ import {
 } from './protocol/messages.ts';
 import { Framer } from './transport/framer.ts';
 import { createInputDecoder, PIPELINE_SAMPLE_RATE, type InputDecoder } from './transport/input-decoder.ts';
-import { OutboundWriter, type WritableSocket } from './transport/outbound-writer.ts';
+import { OutboundWriter, type WritableSocket, type WriterClock } from './transport/outbound-writer.ts';
 import { createOutputEncoder, type OutputEncoder } from './transport/output-encoder.ts';
 import { SILERO_FRAME_SAMPLES, type SileroModel, type SileroStream } from './turn-taking/silero.ts';
 import { VadFrameProcessor, type VadEvent } from './turn-taking/vad-processor.ts';
@@ -60,7 +60,9 @@ export class Session {
   private vadStream: SileroStream | null = null;
   private readonly vad: VadFrameProcessor;
   private readonly framer = new Framer(SILERO_FRAME_SAMPLES);
-  private readonly writer: OutboundWriter;
+  private writer: OutboundWriter;
+  /** Set in 'audio' clock mode: output is paced by caller audio processed, not by the wall clock. */
+  private audioClock: AudioClock | null = null;
   private output: ActiveOutput | null = null;
   /** Serial chain of caller input; each link handles one message. */
   private chain: Promise<void> = Promise.resolve();
@@ -74,12 +76,16 @@ export class Session {
     private readonly ctx: SessionContext,
   ) {
     this.log = ctx.log.child({ session: this.id });
-    const { vad, writer } = ctx.config;
+    const { vad } = ctx.config;
     this.vad = new VadFrameProcessor({ ...vad, frameMs: (SILERO_FRAME_SAMPLES * 1000) / PIPELINE_SAMPLE_RATE });
-    this.writer = new OutboundWriter(conn, writer, undefined, () => this.fail('slow_consumer'));
+    this.writer = this.createWriter();
     ctx.metrics.sessionsActive.inc();
     ctx.metrics.sessionsTotal.inc();
     this.log.info('session opened');
+  }
+
+  private createWriter(clock?: WriterClock): OutboundWriter {
+    return new OutboundWriter(this.conn, this.ctx.config.writer, clock, () => this.fail('slow_consumer'));
   }
 
   /** Session audio clock: ms of caller audio through the VAD. */
@@ -195,6 +201,12 @@ export class Session {
       if (this.state === 'closed') return;
       this.vadStream = this.ctx.vadModel.createStream();
       this.state = 'running';
+      const clock = msg.clock ?? 'realtime';
+      if (clock === 'audio') {
+        // Nothing has been queued yet, so the writer can be swapped for one on the audio clock.
+        this.audioClock = new AudioClock(() => this.clockMs);
+        this.writer = this.createWriter(this.audioClock);
+      }
       this.writer.options.frameMs = this.encoder.frameMs;
       this.send({
         type: 'session.ready',
@@ -203,6 +215,7 @@ export class Session {
         input: msg.input,
         output: { encoding: this.encoder.encoding, sample_rate: this.encoder.sampleRate, frame_ms: this.encoder.frameMs },
         vad: this.ctx.vadModel.label,
+        clock,
         t_ms: this.clockMs,
       });
       this.log.info({ input: msg.input, output: msg.output }, 'session started');
@@ -219,6 +232,7 @@ export class Session {
       this.ctx.metrics.vadFrameSeconds.observe((performance.now() - t0) / 1000);
       this.ctx.metrics.framesProcessed.inc();
       this.handleVadEvents(this.vad.process(p, frame));
+      this.audioClock?.tick();
     }
   }
 
@@ -302,5 +316,26 @@ export class Session {
     this.encoder?.destroy();
     this.ctx.metrics.sessionsActive.dec();
     this.log.info({ audio_ms: this.clockMs }, 'session closed');
+  }
+}
+
+/** A writer clock that advances with the caller's audio: each processed frame is a tick. */
+class AudioClock implements WriterClock {
+  private readonly callbacks = new Map<number, () => void>();
+  private nextId = 1;
+
+  constructor(readonly now: () => number) {}
+
+  setInterval(fn: () => void): unknown {
+    this.callbacks.set(this.nextId, fn);
+    return this.nextId++;
+  }
+
+  clearInterval(handle: unknown): void {
+    this.callbacks.delete(handle as number);
+  }
+
+  tick(): void {
+    for (const fn of [...this.callbacks.values()]) fn();
   }
 }

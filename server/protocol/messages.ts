@@ -48,6 +48,12 @@ export const SessionStart = z.strictObject({
   output: OutputFormat.optional(),
   /** Play the greeting on `session.ready` (default true). */
   greeting: z.boolean().optional(),
+  /**
+   * What paces the server's output (default 'realtime': the wall clock).
+   * 'audio' paces it by the session audio clock instead, so an evaluator can
+   * stream faster than real time and still get output aligned to its input.
+   */
+  clock: z.enum(['realtime', 'audio']).optional(),
 });
 
 export const ClientMarker = z.strictObject({
@@ -86,6 +92,7 @@ export const SessionReady = z.strictObject({
   }),
   /** Which VAD model this session uses, e.g. "silero-v5". */
   vad: z.string(),
+  clock: z.enum(['realtime', 'audio']),
   t_ms: timeMs,
 });
 
