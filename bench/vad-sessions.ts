@@ -42,16 +42,26 @@ const url = await new Promise<string>((resolve, reject) => {
   server.once('exit', () => reject(new Error('server exited')));
 });
 
+/** CPU seconds (user + system) the server process has used so far, from /proc. */
+function serverCpuSeconds(): number {
+  const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
 console.log(`server: ${url}; audio per session: ${(frames.length * 20) / 1000} s`);
-console.log('| sessions | marker lag p50 ms | p95 ms | max ms | speech_start lag p95 ms | utterances heard | keeps up |');
-console.log('|---|---|---|---|---|---|---|');
+console.log(
+  '| sessions | marker lag p50 ms | p95 ms | max ms | speech_start lag p95 ms | utterances heard | server CPU (cores) | CPU ms per session-second | keeps up |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|');
 let best = 0;
 for (const n of levels) {
   const clients = await Promise.all(
     Array.from({ length: n }, () => StreamClient.start(url, { greeting: false })),
   );
+  const cpu0 = serverCpuSeconds();
+  const wall0 = performance.now();
   // Stagger the starts over one frame so the load is even, as real callers would be.
   await Promise.all(
     clients.map(async (c, i) => {
@@ -66,6 +76,8 @@ for (const n of levels) {
       return performance.now() - t0;
     }),
   );
+  const cores = (serverCpuSeconds() - cpu0) / ((performance.now() - wall0) / 1000);
+  const perSession = (cores * 1000) / n;
   const eventLags = clients.flatMap((c) =>
     c.events
       .filter((e) => e.message.type === 'vad.speech_start')
@@ -79,7 +91,7 @@ for (const n of levels) {
   const ok = q(lags, 0.95) < KEEP_UP_P95_MS && heard === n;
   if (ok) best = n;
   console.log(
-    `| ${n} | ${q(lags, 0.5).toFixed(0)} | ${q(lags, 0.95).toFixed(0)} | ${Math.max(...lags).toFixed(0)} | ${q(eventLags, 0.95).toFixed(0)} | ${heard}/${n} | ${ok ? 'yes' : 'no'} |`,
+    `| ${n} | ${q(lags, 0.5).toFixed(0)} | ${q(lags, 0.95).toFixed(0)} | ${Math.max(...lags).toFixed(0)} | ${q(eventLags, 0.95).toFixed(0)} | ${heard}/${n} | ${cores.toFixed(2)} | ${perSession.toFixed(1)} | ${ok ? 'yes' : 'no'} |`,
   );
   await sleep(500);
 }

@@ -230,6 +230,20 @@ describe('bad input gets a coded error and the session survives', () => {
     await client.close();
   });
 
+  it('audio sent right behind session.start, before session.ready, is kept', async () => {
+    // Regression: a 48 kHz handshake takes a few hundred ms (resampler setup), and the first words were dropped.
+    const { audio, truth } = fixture('speech_rms');
+    const pcm48 = floatToPcm16(await resampleAll(audio, 16000, 48000));
+    const client = await StreamClient.connect(server.url);
+    client.sendJson({ type: 'session.start', protocol: 1, input: { encoding: 'pcm16', sample_rate: 48000 }, greeting: false });
+    await client.stream(chunkPcm16(pcm48, 48000, 20), 20, false);
+    const marker = await client.flush();
+    expect(client.messages('error')).toEqual([]);
+    expect(Math.abs(marker.message.t_ms - audio.length / 16)).toBeLessThanOrEqual(32);
+    expectSegmentsNearTruth(client, truth.speech, 100);
+    await client.close();
+  });
+
   it('an unsupported protocol version is fatal with close code 4001', async () => {
     const client = await StreamClient.connect(server.url);
     client.sendJson({ type: 'session.start', protocol: 99, input: { encoding: 'pcm16', sample_rate: 16000 } });

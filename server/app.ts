@@ -50,8 +50,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  // Only the page and its bundle: the client's sources and tests are not for the web.
   const clientDir = fileURLToPath(new URL('../client/', import.meta.url));
-  if (existsSync(clientDir)) app.use(express.static(clientDir));
+  if (existsSync(clientDir)) {
+    for (const file of ['index.html', 'style.css']) {
+      app.get(file === 'index.html' ? '/' : `/${file}`, (_req, res) => res.sendFile(`${clientDir}${file}`));
+    }
+    app.use('/dist', express.static(`${clientDir}dist`));
+  }
 
   const http: Server = createServer(app);
   const wss = new WebSocketServer({ server: http, path: config.wsPath, maxPayload: config.maxPayloadBytes });

@@ -132,8 +132,13 @@ export class Session {
 
   onBinary(data: Uint8Array): void {
     if (this.state === 'closed') return;
+    if (this.state === 'awaiting_start' && this.starting) {
+      // The handshake is still being set up (decoders load asynchronously): take the audio once it is.
+      this.enqueue(async () => this.onBinary(data));
+      return;
+    }
     if (this.state !== 'running' || !this.decoder) {
-      this.report('not_started', 'binary audio before session.start was accepted; dropped');
+      this.report('not_started', 'binary audio before session.start; dropped');
       return;
     }
     let samples: Float32Array;
