@@ -54,7 +54,8 @@ export const Manifest = z
       .optional(),
     vocab: z
       .strictObject({
-        size: z.number().int().positive(),
+        /** Token count as the tokenizer reports it; checked at load when given. */
+        size: z.number().int().positive().optional(),
         /** Role -> token text, e.g. { "pad": "[PAD]", "eos": "<|im_end|>" }. */
         special_tokens: z.record(z.string(), z.string().min(1)),
       })

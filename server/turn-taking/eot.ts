@@ -128,7 +128,7 @@ export async function createEotDetector(model: LoadedModel): Promise<EotDetector
   if (!manifest.files.tokenizer) throw new ModelError('manifest_invalid', dir, 'files.tokenizer is required for an eot model');
   const tok = await loadTokenizer(model);
   const vocabSize = tok.get_vocab().size;
-  if (manifest.vocab && manifest.vocab.size !== vocabSize) {
+  if (manifest.vocab?.size !== undefined && manifest.vocab.size !== vocabSize) {
     throw new ModelError('model_mismatch', dir, `tokenizer has ${vocabSize} tokens, manifest vocab.size is ${manifest.vocab.size}`);
   }
   const encode = (text: string): number[] => tok.encode(text, { add_special_tokens: false }).ids;
