@@ -177,7 +177,7 @@ describe('input encodings', () => {
     await client.close();
   });
 
-  it('hears Opus packets and answers in Opus', async () => {
+  it('hears Opus packets, drops a corrupt one, and answers in Opus', async () => {
     const enc = new OpusScript(48000, 1, OpusScript.Application.VOIP);
     const pcm = floatToInt16(await resampleAll(audio, 16000, 48000));
     const packets: Uint8Array[] = [];
@@ -191,8 +191,11 @@ describe('input encodings', () => {
     });
     const ready = client.messages('session.ready')[0];
     expect(ready.output).toEqual({ encoding: 'opus', sample_rate: 48000, frame_ms: 20 });
-    await client.stream(packets, 20, false);
+    await client.stream(packets.slice(0, 100), 20, false);
+    client.ws.send(Uint8Array.from([0b00000001, 1, 2, 3])); // corrupt: two equal frames over an odd payload
+    await client.stream(packets.slice(100), 20, false);
     await client.flush();
+    expect((await client.waitFor('error')).message).toMatchObject({ code: 'bad_audio', fatal: false });
     expectSegmentsNearTruth(client, truth.speech, 100);
     await sleep(100);
     expect(client.audioFrames.length).toBeGreaterThan(0);

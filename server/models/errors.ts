@@ -6,7 +6,8 @@ export const MODEL_ERRORS = {
   model_missing: 'model folder, manifest.json or a file it lists does not exist',
   manifest_invalid: 'manifest.json is not valid JSON or does not match the manifest schema',
   model_corrupt: 'a model file cannot be read or parsed, or its sha256 differs from the manifest',
-  model_mismatch: "the model's actual inputs/outputs, kind or tokenizer do not match what the manifest declares",
+  model_mismatch:
+    "the model's actual inputs/outputs, kind or tokenizer do not match what the manifest declares",
 } as const;
 
 export type ModelErrorCode = keyof typeof MODEL_ERRORS;

@@ -67,7 +67,11 @@ export const Manifest = z
     }
     for (const key of Object.keys(m.sha256 ?? {})) {
       if (!Object.values(m.files).includes(key)) {
-        ctx.addIssue({ code: 'custom', path: ['sha256', key], message: 'checksum for a file not listed in files' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sha256', key],
+          message: 'checksum for a file not listed in files',
+        });
       }
     }
   });
@@ -91,7 +95,12 @@ export function parseManifest(text: string, dir: string): Manifest {
 }
 
 /** Validate a kind-specific section such as `manifest.eot`; throws `manifest_invalid`. */
-export function parseSection<S extends z.ZodType>(manifest: Manifest, key: string, schema: S, dir: string): z.infer<S> {
+export function parseSection<S extends z.ZodType>(
+  manifest: Manifest,
+  key: string,
+  schema: S,
+  dir: string,
+): z.infer<S> {
   const parsed = schema.safeParse((manifest as Record<string, unknown>)[key]);
   if (!parsed.success) {
     throw new ModelError('manifest_invalid', dir, `section "${key}": ${formatIssues(parsed.error)}`);

@@ -58,7 +58,9 @@ describe('loadModel', () => {
   });
 
   it('manifest_invalid: bad JSON, schema violations, paths leaving the folder', async () => {
-    const badJson = await copyOfEot('bad-json', (d) => writeFile(path.join(d, 'manifest.json'), '{"schema": '));
+    const badJson = await copyOfEot('bad-json', (d) =>
+      writeFile(path.join(d, 'manifest.json'), '{"schema": '),
+    );
     await expectCode(loadModel(badJson), 'manifest_invalid', /not JSON/);
     const noKind = await copyOfEot('no-kind', (d) => editManifest(d, (m) => delete m.kind));
     await expectCode(loadModel(noKind), 'manifest_invalid', /kind/);
@@ -98,7 +100,9 @@ describe('loadModel', () => {
     );
     await expectCode(loadModel(retyped), 'model_mismatch', /"probability": graph type float32/);
     const extraOut = await copyOfEot('extra-out', (d) =>
-      editManifest(d, (m) => (m.outputs as unknown[]).push({ name: 'logits', type: 'float32', shape: ['batch'] })),
+      editManifest(d, (m) =>
+        (m.outputs as unknown[]).push({ name: 'logits', type: 'float32', shape: ['batch'] }),
+      ),
     );
     await expectCode(loadModel(extraOut), 'model_mismatch', /lack manifest outputs \[logits\]/);
   });

@@ -65,10 +65,15 @@ export async function loadModel(
   const abs = path.resolve(dir);
   if (!(await exists(abs, 'dir'))) throw new ModelError('model_missing', abs, 'folder does not exist');
   const manifestPath = path.join(abs, 'manifest.json');
-  if (!(await exists(manifestPath, 'file'))) throw new ModelError('model_missing', abs, 'manifest.json not found');
+  if (!(await exists(manifestPath, 'file')))
+    throw new ModelError('model_missing', abs, 'manifest.json not found');
   const manifest = parseManifest(await readFile(manifestPath, 'utf8'), abs);
   if (expectKind && manifest.kind !== expectKind) {
-    throw new ModelError('model_mismatch', abs, `expected a model of kind "${expectKind}", manifest says "${manifest.kind}"`);
+    throw new ModelError(
+      'model_mismatch',
+      abs,
+      `expected a model of kind "${expectKind}", manifest says "${manifest.kind}"`,
+    );
   }
 
   const files = manifest.files as Record<string, string>;
@@ -82,7 +87,8 @@ export async function loadModel(
       const got = createHash('sha256')
         .update(await readFile(path.join(abs, rel)))
         .digest('hex');
-      if (got !== want) throw new ModelError('model_corrupt', abs, `sha256 of "${rel}" is ${got}, manifest says ${want}`);
+      if (got !== want)
+        throw new ModelError('model_corrupt', abs, `sha256 of "${rel}" is ${got}, manifest says ${want}`);
     }
   }
 
@@ -95,9 +101,14 @@ export async function loadModel(
       graphOptimizationLevel: 'all',
     });
   } catch (err) {
-    throw new ModelError('model_corrupt', abs, `onnxruntime cannot load "${manifest.files.model}": ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new ModelError(
+      'model_corrupt',
+      abs,
+      `onnxruntime cannot load "${manifest.files.model}": ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
   try {
     checkGraph(session, manifest, abs);
@@ -111,7 +122,12 @@ export async function loadModel(
     session,
     file(role: string): string {
       const rel = files[role];
-      if (!rel) throw new ModelError('manifest_invalid', abs, `files.${role} is required for a ${manifest.kind} model`);
+      if (!rel)
+        throw new ModelError(
+          'manifest_invalid',
+          abs,
+          `files.${role} is required for a ${manifest.kind} model`,
+        );
       return path.join(abs, rel);
     },
   };
@@ -180,7 +196,11 @@ export class ModelRegistry {
     }
     return p.then((m) => {
       if (expectKind && m.manifest.kind !== expectKind) {
-        throw new ModelError('model_mismatch', key, `expected a model of kind "${expectKind}", manifest says "${m.manifest.kind}"`);
+        throw new ModelError(
+          'model_mismatch',
+          key,
+          `expected a model of kind "${expectKind}", manifest says "${m.manifest.kind}"`,
+        );
       }
       return m;
     });

@@ -106,7 +106,8 @@ export function livekitText(
     else merged.push({ role: m.role, content });
   }
   let text = template.prefix;
-  for (const m of merged) text += template.message.replaceAll('{role}', m.role).replaceAll('{content}', m.content);
+  for (const m of merged)
+    text += template.message.replaceAll('{role}', m.role).replaceAll('{content}', m.content);
   const cut = text.lastIndexOf(template.endMarker);
   return cut >= 0 ? text.slice(0, cut) : text;
 }

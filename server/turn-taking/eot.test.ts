@@ -51,7 +51,9 @@ describe('banter-eot/1 (models/eot)', () => {
   });
 
   it('matches PyTorch outputs within the stored tolerance (1e-4)', async () => {
-    const parity = await readJson<{ tolerance: number; cases: ParityCase[] }>(path.join(EOT_DIR, 'parity.json'));
+    const parity = await readJson<{ tolerance: number; cases: ParityCase[] }>(
+      path.join(EOT_DIR, 'parity.json'),
+    );
     expect(parity.tolerance).toBeLessThanOrEqual(1e-4);
     expect(parity.cases.length).toBeGreaterThan(20);
     let worst = 0;
@@ -131,30 +133,48 @@ describe('broken model folders fail at load with a coded ModelError', () => {
   });
 
   it('tokenizer of another size -> model_mismatch', async () => {
-    const dir = await brokenCopy('vocab-size', patchManifest((m) => (m.vocab.size += 1)));
+    const dir = await brokenCopy(
+      'vocab-size',
+      patchManifest((m) => (m.vocab.size += 1)),
+    );
     expect(await codeOf(dir)).toBe('model_mismatch');
   });
 
   it('special token missing from the tokenizer -> model_mismatch', async () => {
-    const dir = await brokenCopy('no-special', patchManifest((m) => (m.vocab.special_tokens.sep = '<sep>')));
+    const dir = await brokenCopy(
+      'no-special',
+      patchManifest((m) => (m.vocab.special_tokens.sep = '<sep>')),
+    );
     expect(await codeOf(dir)).toBe('model_mismatch');
   });
 
   it('unknown contract or no eot section -> manifest_invalid', async () => {
-    const a = await brokenCopy('bad-contract', patchManifest((m) => (m.eot.contract = 'openai-eou/9')));
+    const a = await brokenCopy(
+      'bad-contract',
+      patchManifest((m) => (m.eot.contract = 'openai-eou/9')),
+    );
     expect(await codeOf(a)).toBe('manifest_invalid');
-    const b = await brokenCopy('no-section', patchManifest((m) => delete m.eot));
+    const b = await brokenCopy(
+      'no-section',
+      patchManifest((m) => delete m.eot),
+    );
     expect(await codeOf(b)).toBe('manifest_invalid');
   });
 
   it('contract whose inputs the graph lacks -> model_mismatch', async () => {
-    const dir = await brokenCopy('wrong-contract', patchManifest((m) => (m.eot.contract = 'livekit-eou/1')));
+    const dir = await brokenCopy(
+      'wrong-contract',
+      patchManifest((m) => (m.eot.contract = 'livekit-eou/1')),
+    );
     // livekit-eou/1 accepts input_ids (+ optional attention_mask), so this loads; fireredchat needs a pad token.
     await expect(loadEotDetector(dir, new ModelRegistry())).resolves.toBeDefined();
-    const fr = await brokenCopy('firered-no-pad', patchManifest((m) => {
-      m.eot.contract = 'fireredchat-eot/1';
-      m.vocab.special_tokens.pad = '<pad>';
-    }));
+    const fr = await brokenCopy(
+      'firered-no-pad',
+      patchManifest((m) => {
+        m.eot.contract = 'fireredchat-eot/1';
+        m.vocab.special_tokens.pad = '<pad>';
+      }),
+    );
     expect(await codeOf(fr)).toBe('model_mismatch');
   });
 });

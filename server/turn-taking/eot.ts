@@ -107,17 +107,28 @@ async function loadTokenizer(model: LoadedModel): Promise<Tokenizer> {
     if (configText) config = JSON.parse(configText);
     return new Tokenizer(json, config);
   } catch (err) {
-    throw new ModelError('model_corrupt', model.dir, `tokenizer "${path.basename(file)}" cannot be loaded: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new ModelError(
+      'model_corrupt',
+      model.dir,
+      `tokenizer "${path.basename(file)}" cannot be loaded: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
 function tokenId(tok: Tokenizer, model: LoadedModel, role: string): number {
   const text = model.manifest.vocab?.special_tokens[role];
-  if (!text) throw new ModelError('manifest_invalid', model.dir, `vocab.special_tokens.${role} is required by this contract`);
+  if (!text)
+    throw new ModelError(
+      'manifest_invalid',
+      model.dir,
+      `vocab.special_tokens.${role} is required by this contract`,
+    );
   const id = tok.token_to_id(text);
-  if (id === undefined) throw new ModelError('model_mismatch', model.dir, `special token ${text} is not in the tokenizer`);
+  if (id === undefined)
+    throw new ModelError('model_mismatch', model.dir, `special token ${text} is not in the tokenizer`);
   return id;
 }
 
@@ -125,11 +136,16 @@ function tokenId(tok: Tokenizer, model: LoadedModel, role: string): number {
 export async function createEotDetector(model: LoadedModel): Promise<EotDetector> {
   const { manifest, dir, session } = model;
   const section = parseSection(manifest, 'eot', EotSection, dir);
-  if (!manifest.files.tokenizer) throw new ModelError('manifest_invalid', dir, 'files.tokenizer is required for an eot model');
+  if (!manifest.files.tokenizer)
+    throw new ModelError('manifest_invalid', dir, 'files.tokenizer is required for an eot model');
   const tok = await loadTokenizer(model);
   const vocabSize = tok.get_vocab().size;
   if (manifest.vocab?.size !== undefined && manifest.vocab.size !== vocabSize) {
-    throw new ModelError('model_mismatch', dir, `tokenizer has ${vocabSize} tokens, manifest vocab.size is ${manifest.vocab.size}`);
+    throw new ModelError(
+      'model_mismatch',
+      dir,
+      `tokenizer has ${vocabSize} tokens, manifest vocab.size is ${manifest.vocab.size}`,
+    );
   }
   const encode = (text: string): number[] => tok.encode(text, { add_special_tokens: false }).ids;
   const contract = section.contract;
@@ -154,7 +170,11 @@ export async function createEotDetector(model: LoadedModel): Promise<EotDetector
     feeds = (ids) => ({ input_ids: int64(ids), attention_mask: int64(ids.map(() => 1)) });
   } else if (contract === 'livekit-eou/1') {
     const tpl: ChatTemplate = section.chat_template
-      ? { prefix: section.chat_template.prefix, message: section.chat_template.message, endMarker: section.chat_template.end_marker }
+      ? {
+          prefix: section.chat_template.prefix,
+          message: section.chat_template.message,
+          endMarker: section.chat_template.end_marker,
+        }
       : CHATML_TEMPLATE;
     requireInputs(model, ['input_ids']);
     build = (t, turns) => {
@@ -177,7 +197,11 @@ export async function createEotDetector(model: LoadedModel): Promise<EotDetector
     feeds = (ids) => {
       const f: Record<string, ort.Tensor> = {
         input_ids: int64(ids, pad, maxTokens),
-        attention_mask: int64(ids.map(() => 1), 0, maxTokens),
+        attention_mask: int64(
+          ids.map(() => 1),
+          0,
+          maxTokens,
+        ),
       };
       if (inputNames.has('token_type_ids')) f.token_type_ids = int64([], 0, maxTokens);
       return f;
