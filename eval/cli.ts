@@ -1,0 +1,362 @@
+/**
+ * banter's evaluation harness on the command line.
+ *
+ *   npx tsx eval/cli.ts run [--suite standard|smoke|<file>] [--url ws://host:port/v1/stream] [--out DIR]
+ *                           [--concurrency N] [--only id,id] [--limit N] [--no-asr] [--no-install-asr]
+ *                           [--allow-any-voice] [--greeting-text TEXT] [--speed X] [--in-process]
+ *   npx tsx eval/cli.ts smoke                      # the CI suite, into eval/out/smoke
+ *   npx tsx eval/cli.ts score DIR                  # re-analyse and re-score a run's recordings
+ *   npx tsx eval/cli.ts generate                   # rewrite eval/scenarios/{standard,smoke}.yaml
+ *   npx tsx eval/cli.ts offline IN... [--out DIR] [--url URL] [--greeting] [--tail-ms N]
+ *                                                  # audio files (any format) or FDB sample folders -> output.wav
+ *   npx tsx eval/cli.ts fdb-export RUN_DIR DEST    # a run in Full-Duplex-Bench's layout
+ *   npx tsx eval/cli.ts fdb-import DIR [--out DIR] # score FDB-layout recordings with banter's metrics
+ *   npx tsx eval/cli.ts screenshot REPORT.html PNG # open a report in chromium, check it, screenshot it
+ *
+ * Without --url, banter itself is started on a free port: as its own process
+ * (`server/main.ts`, as deployed), or in this one with --in-process.
+ * Exit status: 0 done, 1 a session or check failed, 2 bad usage.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadSilero } from '../server/turn-taking/silero.ts';
+import { analyzeConversation } from './metrics/analyze.ts';
+import { ensurePocketsphinx } from './metrics/asr.ts';
+import { exportFdb, findFdbSamples, importFdbSample } from './offline/fdb.ts';
+import { runOfflineFile } from './offline/offline.ts';
+import { Progress } from './progress.ts';
+import { checkReportPage, chromiumAvailable } from './report/browser.ts';
+import { buildReport, metricsMarkdown, writeReport, type Report } from './report/report.ts';
+import { analyzeRun, pool, runSuite, spawnLocalServer } from './runner/run.ts';
+import { listConversations } from './runner/artifacts.ts';
+import { SCENARIO_DIR, generateSmokeSuite, generateStandardSuite, suiteToYaml } from './scenario/generate.ts';
+import { loadSuite, type Suite } from './scenario/schema.ts';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const DEFAULT_OUT = (name: string) => join(repoRoot, 'eval/out', name);
+
+class UsageError extends Error {}
+
+function suiteFrom(arg: string): Suite {
+  const named = join(SCENARIO_DIR, `${arg}.yaml`);
+  if (existsSync(named)) return loadSuite(named);
+  if (existsSync(arg)) return loadSuite(arg);
+  throw new UsageError(`no suite named ${arg} (eval/scenarios/${arg}.yaml) and no such file`);
+}
+
+function printSummary(report: Report, outDir: string): void {
+  console.log(`\n${metricsMarkdown(report)}\n`);
+  console.log(`report: ${join(outDir, 'report.html')}`);
+  console.log(`        ${join(outDir, 'report.json')}`);
+}
+
+async function cmdRun(argv: string[], defaults: { suite?: string; out?: string } = {}): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      suite: { type: 'string', default: defaults.suite ?? 'standard' },
+      url: { type: 'string' },
+      out: { type: 'string' },
+      concurrency: { type: 'string', default: '6' },
+      only: { type: 'string' },
+      limit: { type: 'string' },
+      'no-asr': { type: 'boolean', default: false },
+      'no-install-asr': { type: 'boolean', default: false },
+      'allow-any-voice': { type: 'boolean', default: false },
+      'greeting-text': { type: 'string' },
+      speed: { type: 'string', default: '1' },
+      'in-process': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  let suite = suiteFrom(values.suite!);
+  if (values.only) {
+    const ids = new Set(values.only.split(','));
+    suite = { ...suite, conversations: suite.conversations.filter((c) => ids.has(c.id)) };
+  }
+  if (values.limit) suite = { ...suite, conversations: suite.conversations.slice(0, Number(values.limit)) };
+  if (suite.conversations.length === 0) throw new UsageError('no conversations selected');
+  const outDir = resolve(values.out ?? defaults.out ?? DEFAULT_OUT(suite.name));
+  const concurrency = Number(values.concurrency);
+  if (!(concurrency >= 1)) throw new UsageError('--concurrency must be >= 1');
+  const report = await runSuite({
+    suite,
+    outDir,
+    url: values.url,
+    concurrency,
+    installAsr: !values['no-install-asr'],
+    noAsr: values['no-asr'],
+    allowAnyVoice: values['allow-any-voice'],
+    greetingText: values['greeting-text'],
+    speed: Number(values.speed),
+    inProcess: values['in-process'],
+    progress: new Progress(),
+    command: `npx tsx eval/cli.ts ${process.argv.slice(2).join(' ')}`,
+  });
+  printSummary(report, outDir);
+  return report.run && report.run.sessionsFailed > 0 ? 1 : 0;
+}
+
+async function cmdScore(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    options: { 'greeting-text': { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const dir = resolve(positionals[0] ?? DEFAULT_OUT('standard'));
+  const ids = listConversations(dir);
+  if (ids.length === 0) throw new UsageError(`${dir} holds no recorded conversations`);
+  const previous = existsSync(join(dir, 'report.json'))
+    ? (JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report)
+    : null;
+  const asr = ensurePocketsphinx({ install: false });
+  const progress = new Progress();
+  const timelines = await analyzeRun(dir, ids, { asr: asr.available, progress });
+  progress.end();
+  const report = buildReport({
+    suite: previous?.suite ?? { name: basename(dir), description: '', conversations: ids.length },
+    timelines,
+    asr: asr.available ? 'pocketsphinx (Debian, en-us)' : null,
+    asrReason: asr.reason,
+    greetingText: values['greeting-text'] ?? previous?.greetingText,
+    run: previous?.run ?? null,
+    command: previous?.command,
+  });
+  writeReport(dir, report);
+  printSummary(report, dir);
+  return 0;
+}
+
+const AUDIO_EXT = new Set(['.wav', '.mp3', '.m4a', '.ogg', '.opus', '.flac', '.aac', '.webm']);
+
+async function cmdOffline(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' },
+      url: { type: 'string' },
+      greeting: { type: 'boolean', default: false },
+      'tail-ms': { type: 'string', default: '3000' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length === 0)
+    throw new UsageError('offline needs audio files or Full-Duplex-Bench sample folders');
+  // Jobs: a file -> <out>/<name>/; an FDB dataset folder -> output.wav for each sample, mirrored under <out>.
+  const jobs: Array<{ input: string; out: string }> = [];
+  const outRoot = resolve(values.out ?? DEFAULT_OUT('offline'));
+  for (const p of positionals) {
+    if (statSync(p).isDirectory()) {
+      const samples = findInputSamples(p);
+      if (samples.length === 0) throw new UsageError(`${p}: no */input.wav inside`);
+      for (const s of samples)
+        jobs.push({
+          input: join(s, 'input.wav'),
+          out: join(outRoot, s === resolve(p) ? basename(s) : s.slice(resolve(p).length + 1)),
+        });
+    } else {
+      if (!AUDIO_EXT.has(extname(p).toLowerCase()))
+        console.warn(`${p}: unfamiliar extension, trying ffmpeg anyway`);
+      jobs.push({ input: p, out: join(outRoot, basename(p, extname(p))) });
+    }
+  }
+  const server = values.url ? null : await spawnLocalServer();
+  const url = values.url ?? server!.url;
+  const progress = new Progress();
+  let failed = 0;
+  try {
+    progress.phase('offline (real time)', jobs.length);
+    await pool(jobs, 4, async (j) => {
+      const r = await runOfflineFile(j.input, j.out, {
+        url,
+        greeting: values.greeting,
+        tailMs: Number(values['tail-ms']),
+      });
+      if (r.recording.error) {
+        failed++;
+        progress.log(`${j.input}: ${r.recording.error}`);
+      }
+      progress.tick(j.out);
+    });
+  } finally {
+    progress.end();
+    await server?.close();
+  }
+  console.log(`wrote input.wav, output.wav and events.json for ${jobs.length} sample(s) under ${outRoot}`);
+  return failed ? 1 : 0;
+}
+
+function findInputSamples(dir: string): string[] {
+  const root = resolve(dir);
+  const out: string[] = [];
+  const visit = (d: string, depth: number) => {
+    if (existsSync(join(d, 'input.wav'))) out.push(d);
+    if (depth >= 3) return;
+    for (const name of readdirSafe(d))
+      if (statSync(join(d, name)).isDirectory()) visit(join(d, name), depth + 1);
+  };
+  visit(root, 0);
+  return out.sort();
+}
+
+function readdirSafe(d: string): string[] {
+  try {
+    return readdirSync(d);
+  } catch {
+    return [];
+  }
+}
+
+async function cmdFdbExport(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true });
+  const [runDir, dest] = positionals;
+  if (!runDir || !dest) throw new UsageError('fdb-export RUN_DIR DEST');
+  const reportPath = join(runDir, 'report.json');
+  const timelines = existsSync(reportPath)
+    ? (JSON.parse(readFileSync(reportPath, 'utf8')) as Report).conversations
+    : [];
+  const dirs = exportFdb(resolve(runDir), resolve(dest), timelines);
+  console.log(
+    `exported ${dirs.length} samples to ${resolve(dest)} (input.wav, output.wav, output.json, banter.json${dirs.length ? ', interrupt.json where one was scripted' : ''})`,
+  );
+  return 0;
+}
+
+async function cmdFdbImport(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    options: { out: { type: 'string' }, 'greeting-text': { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const dir = positionals[0];
+  if (!dir) throw new UsageError('fdb-import DIR');
+  const samples = findFdbSamples(resolve(dir));
+  if (samples.length === 0) throw new UsageError(`${dir}: no sample folders with input.wav and output.wav`);
+  const outDir = resolve(values.out ?? join(dir, 'banter-report'));
+  const asr = ensurePocketsphinx({ install: false });
+  const vad = await loadSilero({ version: 'v5' });
+  const progress = new Progress();
+  const timelines = [];
+  try {
+    progress.phase('import + analyse', samples.length);
+    for (const s of samples) {
+      const rec = await importFdbSample(s, vad);
+      timelines.push(await analyzeConversation(rec, { vad, asr: asr.available }));
+      progress.tick(basename(s));
+    }
+  } finally {
+    progress.end();
+    await vad.release();
+  }
+  const report = buildReport({
+    suite: {
+      name: `import of ${basename(resolve(dir))}`,
+      description: `Full-Duplex-Bench layout recordings from ${resolve(dir)}`,
+      conversations: samples.length,
+    },
+    timelines,
+    asr: asr.available ? 'pocketsphinx (Debian, en-us)' : null,
+    asrReason: asr.reason,
+    greetingText: values['greeting-text'],
+    run: null,
+    command: `npx tsx eval/cli.ts ${process.argv.slice(2).join(' ')}`,
+  });
+  mkdirSync(outDir, { recursive: true });
+  writeReport(outDir, report);
+  printSummary(report, outDir);
+  return 0;
+}
+
+async function cmdScreenshot(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    options: {
+      width: { type: 'string', default: '1280' },
+      height: { type: 'string', default: '1500' },
+      'full-page': { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const [html, png] = positionals;
+  if (!html || !png) throw new UsageError('screenshot REPORT.html OUT.png');
+  if (!chromiumAvailable()) {
+    console.error(
+      'chromium is not installed at /usr/bin/chromium (apt-get install chromium); cannot take the screenshot',
+    );
+    return 1;
+  }
+  const check = await checkReportPage(resolve(html), resolve(png), {
+    width: Number(values.width),
+    height: Number(values.height),
+    fullPage: values['full-page'],
+  });
+  console.log(JSON.stringify(check, null, 1));
+  return check.problems.length === 0 && check.metricRows > 0 ? 0 : 1;
+}
+
+function cmdGenerate(): number {
+  for (const suite of [generateStandardSuite(), generateSmokeSuite()]) {
+    const path = join(SCENARIO_DIR, `${suite.name}.yaml`);
+    writeFileSync(path, suiteToYaml(suite));
+    console.log(`wrote ${path} (${suite.conversations.length} conversations)`);
+  }
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command = 'run', ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return cmdRun(rest);
+    case 'smoke':
+      return cmdRun(rest, { suite: 'smoke', out: DEFAULT_OUT('smoke') });
+    case 'score':
+      return cmdScore(rest);
+    case 'offline':
+      return cmdOffline(rest);
+    case 'fdb-export':
+      return cmdFdbExport(rest);
+    case 'fdb-import':
+      return cmdFdbImport(rest);
+    case 'screenshot':
+      return cmdScreenshot(rest);
+    case 'generate':
+      return cmdGenerate();
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(
+        readFileSync(fileURLToPath(import.meta.url), 'utf8')
+          .split('*/')[0]
+          .replace(/^\/\*\*?|^ \* ?/gm, ''),
+      );
+      return 0;
+    default:
+      // `eval --suite smoke` works like `eval run --suite smoke`.
+      if (command.startsWith('--')) return cmdRun(argv);
+      throw new UsageError(`unknown command ${command} (try help)`);
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      if (
+        err instanceof UsageError ||
+        (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
+      ) {
+        console.error(`eval: ${err.message}`);
+        process.exit(2);
+      }
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

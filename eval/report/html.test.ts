@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { renderHtml } from './html.ts';
+import { metricsMarkdown } from './report.ts';
+import { sampleReport } from './sample.ts';
+
+describe('report page', () => {
+  const report = sampleReport();
+  const html = renderHtml(report);
+
+  it('lists every metric, with n/a and its reason where there is no value', () => {
+    for (const m of report.metrics) expect(html).toContain(`data-metric="${m.key}"`);
+    const na = report.metrics.filter((m) => m.value === null);
+    expect(na.length).toBeGreaterThan(0);
+    expect((html.match(/data-na="1"/g) ?? []).length).toBe(na.length);
+  });
+
+  it('puts the best published figures beside ours', () => {
+    expect(html).toContain('Moshi <b>83.1%</b>');
+    expect(html).toContain('FireRedChat <b>10.2%</b>');
+  });
+
+  it('draws one timeline per conversation and the latency distributions', () => {
+    expect((html.match(/<svg class="timeline"/g) ?? []).length).toBe(2);
+    expect(html).toContain('data-dist="ird"');
+    expect(html).toContain('data-dist="vad_onset"');
+  });
+
+  it('is self-contained: no scripts, links, images or fonts from anywhere', () => {
+    expect(html).not.toMatch(/<script|<link|<img|@import|url\(|https?:\/\//i);
+  });
+
+  it('escapes what callers said', () => {
+    expect(html).toContain('Wait, &lt;that&gt; is not what I asked.');
+    expect(html).not.toContain('<that>');
+  });
+
+  it('shows skipped steps and notes', () => {
+    expect(html).toContain('output.start:reply not seen within 6000 ms');
+    expect(html).toContain('a stand-in voice was used');
+  });
+
+  it('renders the metric table as Markdown for the docs', () => {
+    const md = metricsMarkdown(report);
+    expect(md.split('\n')).toHaveLength(report.metrics.length + 2);
+    expect(md).toContain('| SIR: success interrupt rate | 100.0% | 1/1 | Moshi 83.1% |');
+  });
+});

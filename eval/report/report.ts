@@ -1,0 +1,153 @@
+/**
+ * The report: one JSON document (everything, machine-readable) and one
+ * self-contained HTML page rendered from it (no scripts or styles fetched
+ * from anywhere, so it opens offline and can be mailed around).
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import {
+  aggregate,
+  median,
+  percentile,
+  scoreTimeline,
+  type MetricResult,
+  type Outcome,
+} from '../metrics/metrics.ts';
+import type { Timeline } from '../metrics/timeline.ts';
+import { renderHtml } from './html.ts';
+
+export const REPORT_FORMAT = 1;
+
+export interface RunInfo {
+  url: string;
+  /** How banter was started by the harness, or null for a server given by URL. */
+  local: 'in process' | 'own process' | null;
+  /** The VAD the server announced in session.ready. */
+  vad: string | null;
+  /** Worst lag of any caller's sending loop behind real time, ms. */
+  maxLagMs: number;
+  sessionsFailed: number;
+  wallMs?: number;
+  /**
+   * How late server events reached the caller: arrival (caller clock) minus
+   * t_ms of vad.speech_start. Includes the VAD's confirmation time (about
+   * 64-96 ms); much more means the server or the machine fell behind.
+   */
+  eventLagMs?: { median: number; p90: number; n: number };
+}
+
+export interface ReportConversation extends Timeline {
+  outcomes: Outcome[];
+}
+
+export interface Report {
+  format: typeof REPORT_FORMAT;
+  generatedAt: string;
+  command?: string;
+  suite: { name: string; description: string; conversations: number };
+  run: RunInfo | null;
+  environment: { node: string; cpus: number; cpuModel: string; asr: string | null; asrReason?: string };
+  greetingText?: string;
+  counts: {
+    conversations: number;
+    stimuli: Record<string, number>;
+    /** Stimuli that landed while the system was speaking, per kind. */
+    duringSystem: Record<string, number>;
+    skipped: number;
+    skippedReasons: Record<string, number>;
+  };
+  metrics: MetricResult[];
+  conversations: ReportConversation[];
+}
+
+export interface BuildReportInput {
+  suite: Report['suite'];
+  timelines: Timeline[];
+  asr: string | null;
+  asrReason?: string;
+  greetingText?: string;
+  run: RunInfo | null;
+  command?: string;
+  generatedAt?: string;
+}
+
+export function buildReport(input: BuildReportInput): Report {
+  const lags = input.timelines.flatMap((t) =>
+    t.events.filter((e) => e.type === 'vad.speech_start').map((e) => e.atMs - e.tMs),
+  );
+  const run =
+    input.run && lags.length
+      ? { ...input.run, eventLagMs: { median: median(lags), p90: percentile(lags, 90), n: lags.length } }
+      : input.run;
+  const outcomes = input.timelines.flatMap((t) => scoreTimeline(t));
+  const metrics = aggregate(input.timelines, outcomes, {
+    asr: input.asr !== null,
+    expectedGreeting: input.greetingText,
+  });
+  const stimuli: Record<string, number> = {};
+  const duringSystem: Record<string, number> = {};
+  for (const o of outcomes) {
+    stimuli[o.kind] = (stimuli[o.kind] ?? 0) + 1;
+    if (o.duringSystem) duringSystem[o.kind] = (duringSystem[o.kind] ?? 0) + 1;
+  }
+  const skippedReasons: Record<string, number> = {};
+  for (const t of input.timelines)
+    for (const s of t.skipped)
+      skippedReasons[`${s.kind}: ${s.reason}`] = (skippedReasons[`${s.kind}: ${s.reason}`] ?? 0) + 1;
+  return {
+    format: REPORT_FORMAT,
+    generatedAt: input.generatedAt ?? new Date().toISOString(),
+    ...(input.command ? { command: input.command } : {}),
+    suite: input.suite,
+    run,
+    environment: {
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      asr: input.asr,
+      ...(input.asrReason ? { asrReason: input.asrReason } : {}),
+    },
+    ...(input.greetingText ? { greetingText: input.greetingText } : {}),
+    counts: {
+      conversations: input.timelines.length,
+      stimuli,
+      duringSystem,
+      skipped: input.timelines.reduce((n, t) => n + t.skipped.length, 0),
+      skippedReasons,
+    },
+    metrics,
+    conversations: input.timelines.map((t) => ({
+      ...t,
+      outcomes: outcomes.filter((o) => o.conversation === t.id),
+    })),
+  };
+}
+
+export function writeReport(outDir: string, report: Report): { json: string; html: string } {
+  const json = join(outDir, 'report.json');
+  const html = join(outDir, 'report.html');
+  writeFileSync(json, `${JSON.stringify(report, null, 1)}\n`);
+  writeFileSync(html, renderHtml(report));
+  return { json, html };
+}
+
+/** The metric table as Markdown (for docs/EVALUATION.md and the terminal). */
+export function metricsMarkdown(report: Report): string {
+  const rows = report.metrics.map((m) => {
+    const best = m.published.map((p) => `${p.system} ${formatValue(p.value, p.unit)}`).join(', ') || '—';
+    const value =
+      m.value === null
+        ? `n/a: ${m.na}`
+        : formatValue(m.value, m.unit) + (m.p90 !== undefined ? ` (p90 ${formatValue(m.p90, m.unit)})` : '');
+    const n = m.count !== undefined && m.unit !== 'ms' ? `${m.count}/${m.n}` : `${m.n}`;
+    return `| ${m.name} | ${value} | ${n} | ${best} |`;
+  });
+  return ['| metric | banter | n | best published |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+export function formatValue(v: number, unit: MetricResult['unit']): string {
+  if (unit === '%') return `${v.toFixed(1)}%`;
+  if (unit === 'ms') return `${Math.round(v)} ms`;
+  return v.toFixed(3);
+}
