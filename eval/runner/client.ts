@@ -54,8 +54,9 @@ export interface ClientOptions {
   greeting: boolean;
   /**
    * Playback speed: 1 streams in real time (the reference). Higher values
-   * send faster than real time; only meaningful against a server whose
-   * output runs on the audio clock.
+   * send faster than real time and ask the server to pace its output on the
+   * session audio clock (`clock: 'audio'`), so the output timeline is the one
+   * real time would give, up to the server's processing delay x speed.
    */
   speed: number;
   /** Report `playback {position_ms}` this often, ms. Default 100. */
@@ -175,6 +176,7 @@ export async function runSession(
       input: { encoding: 'pcm16', sample_rate: SR },
       output: { encoding: 'pcm16', sample_rate: SR },
       greeting: o.greeting,
+      ...(o.speed !== 1 ? { clock: 'audio' as const } : {}),
     });
     const ready = await readyP;
     if (ready.type !== 'session.ready') throw new Error(failure ?? 'handshake refused');
