@@ -4,7 +4,7 @@
  * 1.6 s) talks over the greeting: the page must hear it, drop its queued
  * greeting on audio.clear, and keep reporting where playback stands.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,12 +12,13 @@ import pino from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../server/app.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable } from '../server/testing/chromium.ts';
 import { ClientMessage, type ServerMessageOf } from '../server/protocol/messages.ts';
 import { buildClient } from './build.ts';
 import type { DebugState } from './src/voice-client.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
+const CHROMIUM = CHROMIUM_PATH;
+const hasChromium = chromiumAvailable();
 const MIC_WAV = fileURLToPath(new URL('../fixtures/audio/barge_in.wav', import.meta.url));
 /** greeting.wav lasts 3100 ms: 155 frames of 20 ms. */
 const GREETING_MS = 3100;
@@ -46,13 +47,7 @@ describe.skipIf(!hasChromium)('browser client in Chromium', () => {
       executablePath: CHROMIUM,
       headless: true,
       args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
+        ...CHROMIUM_ARGS,
         '--use-fake-ui-for-media-stream',
         '--use-fake-device-for-media-stream',
         `--use-file-for-fake-audio-capture=${MIC_WAV}`,

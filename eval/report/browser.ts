@@ -3,23 +3,10 @@
  * playwright-core; nothing downloaded), checks that it rendered, and takes a
  * screenshot. Used by the browser test and by `eval screenshot`.
  */
-import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable } from '../../server/testing/chromium.ts';
 
-export const CHROMIUM_PATH = process.env.BANTER_CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-export function chromiumAvailable(): boolean {
-  return existsSync(CHROMIUM_PATH);
-}
+export { CHROMIUM_PATH, chromiumAvailable };
 
 export interface PageCheck {
   title: string;

@@ -13,9 +13,11 @@ import {
   type ClientMessage,
   type ServerMessageOf,
 } from '../../server/protocol/messages.ts';
+import { concatFloat32 } from '../../server/audio/buffers.ts';
 import { FRAME_MS, FRAME_SAMPLES } from '../caller/caller.ts';
 import { SR } from '../caller/sounds.ts';
-import { PlaybackBuffer, floatToPcm16, pcm16ToFloat } from './playback.ts';
+import { floatToPcm16, pcm16ToFloat } from '../../server/transport/pcm.ts';
+import { PlaybackBuffer } from './playback.ts';
 
 /** What produces the caller's audio: a simulated caller, or a recorded track. */
 export interface CallerSource {
@@ -228,21 +230,11 @@ export async function runSession(
     await Promise.race([closed, sleep(2000)]);
     if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
   }
-  rec.caller = concat(callerFrames);
-  rec.system = concat(systemFrames);
+  rec.caller = concatFloat32(callerFrames);
+  rec.system = concatFloat32(systemFrames);
   return rec;
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

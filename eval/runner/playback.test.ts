@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PlaybackBuffer, floatToPcm16, pcm16ToFloat } from './playback.ts';
+import { floatToPcm16, pcm16ToFloat } from '../../server/transport/pcm.ts';
+import { PlaybackBuffer } from './playback.ts';
 
 describe('PlaybackBuffer', () => {
   it('plays what arrived, 20 ms at a time, silence when dry', () => {

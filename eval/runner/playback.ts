@@ -72,22 +72,3 @@ export class PlaybackBuffer {
     return { samples: out, onset };
   }
 }
-
-/** PCM16 little-endian bytes to float32 in [-1, 1). */
-export function pcm16ToFloat(bytes: Uint8Array): Float32Array {
-  const n = bytes.length >> 1;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, n * 2);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = view.getInt16(i * 2, true) / 32768;
-  return out;
-}
-
-/** float32 to PCM16 little-endian bytes (clipped). */
-export function floatToPcm16(samples: Float32Array): Buffer {
-  const out = Buffer.alloc(samples.length * 2);
-  for (let i = 0; i < samples.length; i++) {
-    const x = Math.max(-1, Math.min(1, samples[i]));
-    out.writeInt16LE(Math.round(x < 0 ? x * 32768 : x * 32767), i * 2);
-  }
-  return out;
-}

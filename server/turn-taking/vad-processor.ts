@@ -4,6 +4,7 @@
  * nothing about models or sockets (after ricky0123/vad's FrameProcessor), so
  * it runs the same live, offline and in unit tests with scripted probabilities.
  */
+import { concatFloat32 } from '../audio/buffers.ts';
 
 export interface VadOptions {
   /** Probability at or above which a frame counts as speech. Default 0.5. */
@@ -120,7 +121,7 @@ export class VadFrameProcessor {
 
   private endSegment(endMs: number, confirmedMs: number): VadEvent {
     const event: VadEvent = { type: 'speech_end', startMs: this.onsetFrame * this.options.frameMs, endMs, confirmedMs };
-    if (this.options.keepAudio) event.audio = concat(this.segment);
+    if (this.options.keepAudio) event.audio = concatFloat32(this.segment);
     this.speaking = false;
     this.onsetFrame = -1;
     this.positiveFrames = 0;
@@ -146,14 +147,4 @@ export class VadFrameProcessor {
     this.segment = this.padding.slice(Math.max(0, this.padding.length - framesSinceOnset - padFrames));
     this.padding = [];
   }
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
