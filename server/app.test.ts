@@ -3,7 +3,9 @@
  * model, the real server. Timing is checked on the session audio clock
  * (deterministic); wall-clock latencies are measured by bench/, not asserted.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import alawmulaw from 'alawmulaw';
 import OpusScript from 'opusscript';
 import pino from 'pino';
@@ -44,10 +46,25 @@ describe('HTTP', () => {
   it('serves /health and Prometheus /metrics', async () => {
     const base = `http://127.0.0.1:${server.port}`;
     const health = await (await fetch(`${base}/health`)).json();
-    expect(health).toMatchObject({ status: 'ok', vad: 'silero-v5', protocol: 1 });
+    expect(health).toMatchObject({ status: 'ok', vad: 'silero-v5', protocol: 1, eot: 'banter-eot@1.0.0 (banter-eot/1)' });
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('banter_sessions_active');
     expect(metrics).toContain('banter_vad_frame_seconds_bucket');
+  });
+});
+
+describe('start-up', () => {
+  it('refuses to start, with a coded error, when a model folder is broken', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'banter-eot-'));
+    cpSync(new URL('../models/eot', import.meta.url).pathname, dir, { recursive: true });
+    writeFileSync(join(dir, 'model.onnx'), 'truncated');
+    await expect(startServer({ port: 0, logger: pino({ level: 'silent' }), eotModelPath: dir })).rejects.toMatchObject({
+      name: 'ModelError',
+      code: 'model_corrupt',
+    });
+    await expect(
+      startServer({ port: 0, logger: pino({ level: 'silent' }), eotModelPath: join(dir, 'nope') }),
+    ).rejects.toMatchObject({ code: 'model_missing' });
   });
 });
 

@@ -17,6 +17,8 @@ import { CLOSE_CODES } from './protocol/errors.ts';
 import { Session, type SessionContext } from './session.ts';
 import { PIPELINE_SAMPLE_RATE } from './transport/input-decoder.ts';
 import { resampleAll } from './transport/resampler.ts';
+import { ModelRegistry } from './models/registry.ts';
+import { loadEotDetector } from './turn-taking/eot.ts';
 import { loadSilero } from './turn-taking/silero.ts';
 
 export interface RunningServer {
@@ -38,14 +40,24 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const config = resolveConfig(overrides);
   const log = logger ?? pino({ level: config.logLevel });
   const metrics = createMetrics();
+  // Every model loads (and is checked against its manifest) before the port opens: a missing or
+  // broken model is a coded start-up error, never a failure in the middle of a call.
+  const models = new ModelRegistry();
+  const eot = await loadEotDetector(config.eotModelPath, models);
   const vadModel = await loadSilero({ version: config.vadVersion, modelPath: config.vadModelPath });
   const greeting = await loadGreeting(config.greetingPath);
-  const ctx: SessionContext = { config, vadModel, greeting, metrics, log };
+  const ctx: SessionContext = { config, vadModel, eot, greeting, metrics, log };
 
   const app = express();
   app.disable('x-powered-by');
   app.get('/health', (_req, res) => {
-    res.json({ status: 'ok', sessions: sessions.size, vad: vadModel.label, protocol: 1 });
+    res.json({
+      status: 'ok',
+      sessions: sessions.size,
+      protocol: 1,
+      vad: vadModel.label,
+      eot: `${eot.name}@${eot.version} (${eot.contract})`,
+    });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -97,7 +109,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     http.listen(config.port, config.host, () => resolve());
   });
   const port = (http.address() as AddressInfo).port;
-  log.info({ port, host: config.host, ws: config.wsPath, vad: vadModel.label }, 'banter listening');
+  log.info({ port, host: config.host, ws: config.wsPath, vad: vadModel.label, eot: eot.name }, 'banter listening');
 
   return {
     port,
@@ -112,6 +124,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await vadModel.release();
+      await models.close();
     },
   };
 }

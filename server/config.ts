@@ -22,6 +22,8 @@ export const ServerConfig = z.strictObject({
   vadVersion: z.enum(['v4', 'v5', 'v6']),
   /** A user's own Silero ONNX export; overrides vadVersion. */
   vadModelPath: z.string().optional(),
+  /** End-of-turn model folder (manifest.json + ONNX + tokenizer); banter's own models/eot by default. */
+  eotModelPath: z.string(),
   vad: z.strictObject({
     positiveThreshold: z.number().min(0).max(1),
     negativeThreshold: z.number().min(0).max(1),
@@ -51,6 +53,7 @@ export const defaultConfig: ServerConfig = {
   host: '127.0.0.1',
   wsPath: '/v1/stream',
   vadVersion: 'v5',
+  eotModelPath: repoPath('models/eot'),
   vad: {
     positiveThreshold: defaultVadOptions.positiveThreshold,
     negativeThreshold: defaultVadOptions.negativeThreshold,
@@ -93,6 +96,7 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
       host: { type: 'string' },
       'vad-version': { type: 'string' },
       'vad-model': { type: 'string' },
+      'eot-model': { type: 'string' },
       greeting: { type: 'string' },
       'log-level': { type: 'string' },
     },
@@ -108,6 +112,8 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
   if (vadVersion) out.vadVersion = vadVersion;
   const vadModel = pick(values['vad-model'], 'BANTER_VAD_MODEL');
   if (vadModel) out.vadModelPath = vadModel;
+  const eotModel = pick(values['eot-model'], 'BANTER_EOT_MODEL');
+  if (eotModel) out.eotModelPath = eotModel;
   const greeting = pick(values.greeting, 'BANTER_GREETING');
   if (greeting) out.greetingPath = greeting;
   const logLevel = pick(values['log-level'], 'BANTER_LOG_LEVEL');

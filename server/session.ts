@@ -21,6 +21,7 @@ import { Framer } from './transport/framer.ts';
 import { createInputDecoder, PIPELINE_SAMPLE_RATE, type InputDecoder } from './transport/input-decoder.ts';
 import { OutboundWriter, type WritableSocket, type WriterClock } from './transport/outbound-writer.ts';
 import { createOutputEncoder, type OutputEncoder } from './transport/output-encoder.ts';
+import type { EotDetector } from './turn-taking/eot.ts';
 import { SILERO_FRAME_SAMPLES, type SileroModel, type SileroStream } from './turn-taking/silero.ts';
 import { VadFrameProcessor, type VadEvent } from './turn-taking/vad-processor.ts';
 
@@ -36,6 +37,8 @@ export interface Connection extends WritableSocket {
 export interface SessionContext {
   config: ServerConfig;
   vadModel: SileroModel;
+  /** End-of-turn detector, for the turn-taking controller that arrives with streaming ASR. */
+  eot: EotDetector;
   /** Greeting audio at PIPELINE_SAMPLE_RATE. */
   greeting: Float32Array;
   metrics: Metrics;
