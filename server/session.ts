@@ -12,6 +12,7 @@ import type { ServerConfig } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import { BanterError, ERRORS, type ErrorCode } from './protocol/errors.ts';
 import {
+  CLIENT_MESSAGE_TYPES,
   ClientMessage,
   PROTOCOL_VERSION,
   type ServerMessage,
@@ -80,7 +81,10 @@ export class Session {
   ) {
     this.log = ctx.log.child({ session: this.id });
     const { vad } = ctx.config;
-    this.vad = new VadFrameProcessor({ ...vad, frameMs: (SILERO_FRAME_SAMPLES * 1000) / PIPELINE_SAMPLE_RATE });
+    this.vad = new VadFrameProcessor({
+      ...vad,
+      frameMs: (SILERO_FRAME_SAMPLES * 1000) / PIPELINE_SAMPLE_RATE,
+    });
     this.writer = this.createWriter();
     ctx.metrics.sessionsActive.inc();
     ctx.metrics.sessionsTotal.inc();
@@ -108,8 +112,9 @@ export class Session {
     const type = (json as { type?: unknown } | null)?.type;
     const parsed = ClientMessage.safeParse(json);
     if (!parsed.success) {
-      const known = ['session.start', 'marker', 'playback', 'session.end'].includes(type as string);
-      if (known) this.report('invalid_message', `${String(type)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      const known = (CLIENT_MESSAGE_TYPES as readonly unknown[]).includes(type);
+      if (known)
+        this.report('invalid_message', `${String(type)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
       else this.report('unknown_type', `unknown message type ${JSON.stringify(type)}; ignored`);
       return;
     }
@@ -190,7 +195,10 @@ export class Session {
       return;
     }
     if (msg.protocol !== PROTOCOL_VERSION) {
-      this.fail('unsupported_protocol', `protocol ${msg.protocol} requested; this server speaks ${PROTOCOL_VERSION}`);
+      this.fail(
+        'unsupported_protocol',
+        `protocol ${msg.protocol} requested; this server speaks ${PROTOCOL_VERSION}`,
+      );
       return;
     }
     this.starting = true;
@@ -221,7 +229,11 @@ export class Session {
         protocol: PROTOCOL_VERSION,
         session_id: this.id,
         input: msg.input,
-        output: { encoding: this.encoder.encoding, sample_rate: this.encoder.sampleRate, frame_ms: this.encoder.frameMs },
+        output: {
+          encoding: this.encoder.encoding,
+          sample_rate: this.encoder.sampleRate,
+          frame_ms: this.encoder.frameMs,
+        },
         vad: this.ctx.vadModel.label,
         clock,
         t_ms: this.clockMs,
@@ -263,8 +275,20 @@ export class Session {
     this.encoder?.reset();
     this.output = null;
     this.ctx.metrics.bargeIns.inc();
-    this.send({ type: 'audio.clear', id: output.id, t_ms: this.clockMs, output_ms: this.writer.outputMs, heard_ms: heardMs });
-    this.send({ type: 'output.end', id: output.id, reason: 'interrupted', t_ms: this.clockMs, output_ms: this.writer.outputMs });
+    this.send({
+      type: 'audio.clear',
+      id: output.id,
+      t_ms: this.clockMs,
+      output_ms: this.writer.outputMs,
+      heard_ms: heardMs,
+    });
+    this.send({
+      type: 'output.end',
+      id: output.id,
+      reason: 'interrupted',
+      t_ms: this.clockMs,
+      output_ms: this.writer.outputMs,
+    });
   }
 
   private play(kind: 'greeting' | 'reply', audio: Float32Array): void {
@@ -278,7 +302,13 @@ export class Session {
     this.writer.enqueueAudio(frames, id, () => {
       if (this.output !== output) return;
       this.output = null;
-      this.send({ type: 'output.end', id, reason: 'done', t_ms: this.clockMs, output_ms: this.writer.outputMs });
+      this.send({
+        type: 'output.end',
+        id,
+        reason: 'done',
+        t_ms: this.clockMs,
+        output_ms: this.writer.outputMs,
+      });
     });
   }
 

@@ -9,11 +9,12 @@
  *   "huh"), so only the speech segments are sent, joined by 300 ms gaps;
  * - loading the model costs about a second, so one conversation is one call.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeWav } from '../../server/audio/wav.ts';
+import { runProcess } from '../../fixtures/run-process.ts';
 import type { Interval } from '../caller/prepare.ts';
 
 export { wordErrorRate } from './wer.ts';
@@ -160,17 +161,6 @@ export function parseTimedOutput(
   return words;
 }
 
-function run(bin: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(new Error(`${bin} exited ${code}: ${Buffer.concat(err).toString().slice(-400)}`));
-    });
-  });
+async function run(bin: string, args: string[]): Promise<string> {
+  return (await runProcess(bin, args)).toString('utf8');
 }

@@ -80,13 +80,18 @@ function nextOnset(t: Timeline, index: number): number {
 
 /** System segments chained across gaps under TURN_GAP_MS: the system's turns. */
 export function systemTurns(system: Interval[]): Interval[] {
-  const turns: Interval[] = [];
-  for (const s of system) {
-    const last = turns.at(-1);
-    if (last && s.startMs - last.endMs < TURN_GAP_MS) last.endMs = Math.max(last.endMs, s.endMs);
-    else turns.push({ startMs: s.startMs, endMs: s.endMs });
+  return mergeSegments(system, TURN_GAP_MS);
+}
+
+/** Merges segments closer than gapMs (a caller's turn with short pauses is one turn). */
+export function mergeSegments(segments: Interval[], gapMs: number): Interval[] {
+  const out: Interval[] = [];
+  for (const s of segments) {
+    const last = out.at(-1);
+    if (last && s.startMs - last.endMs < gapMs) last.endMs = Math.max(last.endMs, s.endMs);
+    else out.push({ startMs: s.startMs, endMs: s.endMs });
   }
-  return turns;
+  return out;
 }
 
 /** The system turn under way at atMs (or paused in for less than HOLD_MS). */

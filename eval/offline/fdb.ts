@@ -22,6 +22,7 @@ import { decodeAudioFile } from '../audio/decode.ts';
 import type { PlacedStep } from '../caller/caller.ts';
 import type { Interval } from '../caller/prepare.ts';
 import type { RecordedConversation } from '../metrics/analyze.ts';
+import { mergeSegments } from '../metrics/metrics.ts';
 import type { Timeline, Word } from '../metrics/timeline.ts';
 import { listConversations, loadConversation } from '../runner/artifacts.ts';
 
@@ -114,16 +115,7 @@ async function read16k(path: string): Promise<Float32Array> {
   return wav.sampleRate === SR ? wav.samples : decodeAudioFile(path, SR);
 }
 
-/** Merges segments closer than gapMs (a caller's turn with short pauses is one turn). */
-export function mergeSegments(segments: Interval[], gapMs: number): Interval[] {
-  const out: Interval[] = [];
-  for (const s of segments) {
-    const last = out.at(-1);
-    if (last && s.startMs - last.endMs < gapMs) last.endMs = Math.max(last.endMs, s.endMs);
-    else out.push({ startMs: s.startMs, endMs: s.endMs });
-  }
-  return out;
-}
+export { mergeSegments };
 
 /**
  * Stimuli from a caller track without ground truth: Silero turns (joined
