@@ -22,7 +22,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from eot import heuristics  # noqa: E402
+from eot import ftad_analysis, heuristics  # noqa: E402
 from eot.data import AGENT, Example, build  # noqa: E402
 from eot.model import AGENT_ID, PAD_ID, SEP_ID, SPECIALS, USER_ID, EotModel  # noqa: E402
 from lib.common import REPO_ROOT, RUNS_ROOT, data_root, setup_torch  # noqa: E402
@@ -120,14 +120,17 @@ def predict(model: EotModel, seqs: list[list[int]], batch: int = 256) -> np.ndar
 
 
 def evaluate_set(
-    name: str, examples: list[Example], probs: np.ndarray, train_labels: np.ndarray
+    name: str, examples: list[Example], probs: np.ndarray, train: list[Example], dev: list[Example], seed: int
 ) -> dict[str, dict[str, float]]:
     labels = np.array([e.label for e in examples])
+    train_labels = np.array([e.label for e in train])
     heur = np.array([heuristics.punctuation_last_word_score(e.utterance, e.utterance) for e in examples])
+    logreg, choice = heuristics.ngram_logreg_scores(train, dev, examples, seed)
     res = {
         "model": binary_metrics(labels, probs),
         "majority_class": binary_metrics(labels, heuristics.majority_scores(train_labels, len(labels))),
         "last_word_heuristic": binary_metrics(labels, heur),
+        "ngram_logreg": {**binary_metrics(labels, logreg), "C": choice["chosen_C"]},
     }
     sources = sorted({e.source for e in examples})
     if len(sources) > 1:
@@ -234,14 +237,26 @@ def main() -> None:
     # Held-out evaluation (the only place the test splits are read for scoring).
     metrics = {
         "ftad_test": evaluate_set(
-            "ftad_test", data.ftad_test, predict(model, encode(tok, data.ftad_test, args.max_len)[0]), ftad_train[1]
+            "ftad_test",
+            data.ftad_test,
+            predict(model, encode(tok, data.ftad_test, args.max_len)[0]),
+            data.ftad_train,
+            data.ftad_dev,
+            args.seed,
         ),
         "truncation_test": evaluate_set(
             "truncation_test",
             data.trunc_test,
             predict(model, encode(tok, data.trunc_test, args.max_len)[0]),
-            trunc_train[1],
+            data.trunc_train,
+            data.trunc_dev,
+            args.seed,
         ),
+    }
+    # What any text-only model can hope for on FTAD (see ftad_analysis.py and the card's limits).
+    label_audit = {
+        "repeated_utterances": ftad_analysis.repeated_utterance_oracle(data.ftad_test),
+        "completeness_vs_label": ftad_analysis.completeness_vs_label(data.ftad_test),
     }
 
     # Export.
@@ -280,9 +295,9 @@ def main() -> None:
         "args": {k: str(v) for k, v in vars(args).items()},
         "data_sizes": {k: len(v) for k, v in vars(data).items()},
     }
-    write_json(args.out / "metrics.json", {"held_out": metrics, "training": run_info})
+    write_json(args.out / "metrics.json", {"held_out": metrics, "ftad_label_audit": label_audit, "training": run_info})
     write_manifest(args, io, vocab, n_params)
-    write_card(args, metrics, run_info, n_params, probe_rows(model, tok, args.max_len))
+    write_card(args, metrics, label_audit, run_info, n_params, probe_rows(model, tok, args.max_len))
     print(f"wrote {args.out} in {elapsed:.0f}s", flush=True)
 
 
@@ -400,7 +415,7 @@ def _row(name: str, m: dict) -> str:
     return f"| {name} | {m['accuracy']:.3f} | {m['f1']:.3f} | {m['roc_auc']:.3f} |"
 
 
-def write_card(args: argparse.Namespace, metrics: dict, run: dict, n_params: int, probes: str) -> None:
+def write_card(args: argparse.Namespace, metrics: dict, audit: dict, run: dict, n_params: int, probes: str) -> None:
     template = (Path(__file__).parent / "MODEL_CARD.template.md").read_text(encoding="utf-8")
     tables = []
     for key, title in (("ftad_test", "FTAD test split"), ("truncation_test", "Held-out truncation set")):
@@ -413,11 +428,15 @@ def write_card(args: argparse.Namespace, metrics: dict, run: dict, n_params: int
             "|---|---|---|---|",
             _row("majority class", m["majority_class"]),
             _row("punctuation / last-word heuristic", m["last_word_heuristic"]),
+            _row(f"word n-gram logistic regression (C = {m['ngram_logreg']['C']:g})", m["ngram_logreg"]),
             _row("**banter-eot**", m["model"]),
         ]
         rows += [_row(f"banter-eot, {k[6:-1]} only (n = {v['n']})", v) for k, v in m.items() if k.startswith("model[")]
         tables.append("\n".join(rows))
     size_mb = (args.out / "model.onnx").stat().st_size / 1e6
+    rep = audit["repeated_utterances"]["utterance_and_last_speaker"]
+    unfinished = audit["completeness_vs_label"]["unfinished_3plus_words"]
+    acks = audit["completeness_vs_label"]["one_word_acknowledgement"]
     card = (
         template.replace("{{METRICS}}", "\n\n".join(tables))
         .replace("{{PARAMS}}", f"{n_params:,}")
@@ -441,6 +460,16 @@ def write_card(args: argparse.Namespace, metrics: dict, run: dict, n_params: int
         .replace("{{TRUNC_PER_EPOCH}}", f"{args.trunc_per_epoch:,}")
         .replace("{{EPOCHS}}", str(args.epochs))
         .replace("{{PROBES}}", probes)
+        .replace("{{FTAD_MODEL_AUC}}", f"{metrics['ftad_test']['model']['roc_auc']:.3f}")
+        .replace("{{FTAD_LOGREG_AUC}}", f"{metrics['ftad_test']['ngram_logreg']['roc_auc']:.3f}")
+        .replace("{{TRUNC_MODEL_AUC}}", f"{metrics['truncation_test']['model']['roc_auc']:.3f}")
+        .replace("{{TRUNC_LOGREG_AUC}}", f"{metrics['truncation_test']['ngram_logreg']['roc_auc']:.3f}")
+        .replace("{{REPEATED_SHARE}}", f"{rep['share_of_test']:.0%}")
+        .replace("{{REPEATED_ORACLE}}", f"{rep['oracle_roc_auc_on_repeated']:.2f}")
+        .replace("{{UNFINISHED_N}}", f"{unfinished['rows']:,}")
+        .replace("{{UNFINISHED_END}}", f"{unfinished['labelled_turn_end']:.0%}")
+        .replace("{{ACK_N}}", f"{acks['rows']:,}")
+        .replace("{{ACK_NOT_END}}", f"{acks['labelled_not_turn_end']:.0%}")
     )
     (args.out / "MODEL_CARD.md").write_text(card, encoding="utf-8")
 
