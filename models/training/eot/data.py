@@ -59,6 +59,12 @@ def load_ftad(root: Path, split: str) -> list[Example]:
     return out
 
 
+def split_ftad_valid(valid: list[Example]) -> tuple[list[Example], list[Example]]:
+    """FTAD's valid split trains; its last 10% of rows (a contiguous block) is the dev set."""
+    n_dev = len(valid) // 10
+    return valid[:-n_dev], valid[-n_dev:]
+
+
 def ngrams(text: str, n: int = NGRAM) -> set[tuple[str, ...]]:
     w = text.split()
     return {tuple(w[i : i + n]) for i in range(len(w) - n + 1)}
@@ -231,8 +237,7 @@ def build(root: Path, seed: int, trunc_train_cap: int, trunc_eval_cap: int) -> E
     rng = random.Random(seed)
     ftad_valid = load_ftad(root, "valid")
     ftad_test = load_ftad(root, "test")
-    n_dev = len(ftad_valid) // 10
-    ftad_train, ftad_dev = ftad_valid[:-n_dev], ftad_valid[-n_dev:]
+    ftad_train, ftad_dev = split_ftad_valid(ftad_valid)
     test_grams = ftad_ngrams(ftad_test)
     train_grams = ftad_ngrams(ftad_valid)
 

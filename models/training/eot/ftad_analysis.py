@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from eot.data import Example, load_ftad  # noqa: E402
+from eot.data import Example, load_ftad, split_ftad_valid  # noqa: E402
 from eot.heuristics import ngram_logreg_scores  # noqa: E402
 from lib.common import data_root  # noqa: E402
 from lib.metrics import roc_auc  # noqa: E402
@@ -44,14 +44,13 @@ SEED = 1234
 
 
 def repeated_utterance_oracle(test: list[Example]) -> dict:
+    counts = Counter(e.utterance for e in test)
+    rows = [e for e in test if counts[e.utterance] >= MIN_REPEAT]
+
     def oracle(key) -> dict:
         groups: dict = defaultdict(list)
         for e in test:
             groups[key(e)].append(e.label)
-        counts = defaultdict(int)
-        for e in test:
-            counts[e.utterance] += 1
-        rows = [e for e in test if counts[e.utterance] >= MIN_REPEAT]
         labels = np.array([e.label for e in rows])
         scores = np.array([np.mean(groups[key(e)]) for e in rows])
         return {
@@ -82,21 +81,24 @@ def completeness_vs_label(test: list[Example]) -> dict:
     }
 
 
+def label_audit(test: list[Example]) -> dict:
+    """The label measurements train.py also writes into metrics.json (`ftad_label_audit`)."""
+    return {"repeated_utterances": repeated_utterance_oracle(test), "completeness_vs_label": completeness_vs_label(test)}
+
+
 def analyse(train: list[Example], dev: list[Example], test: list[Example], seed: int) -> dict:
     scores, choice = ngram_logreg_scores(train, dev, test, seed)
     return {
         "ftad_test_rows": len(test),
         "ngram_logistic_regression": {**choice, "test_roc_auc": round(roc_auc(np.array([e.label for e in test]), scores), 4)},
-        "repeated_utterances": repeated_utterance_oracle(test),
-        "completeness_vs_label": completeness_vs_label(test),
+        **label_audit(test),
     }
 
 
 def main() -> None:
     root = data_root()
-    valid = load_ftad(root, "valid")
-    n_dev = len(valid) // 10  # the same split as train.py
-    print(json.dumps(analyse(valid[:-n_dev], valid[-n_dev:], load_ftad(root, "test"), SEED), indent=1))
+    train, dev = split_ftad_valid(load_ftad(root, "valid"))
+    print(json.dumps(analyse(train, dev, load_ftad(root, "test"), SEED), indent=1))
 
 
 if __name__ == "__main__":

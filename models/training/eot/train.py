@@ -257,10 +257,7 @@ def main() -> None:
         ),
     }
     # What any text-only model can hope for on FTAD (see ftad_analysis.py and the card's limits).
-    label_audit = {
-        "repeated_utterances": ftad_analysis.repeated_utterance_oracle(data.ftad_test),
-        "completeness_vs_label": ftad_analysis.completeness_vs_label(data.ftad_test),
-    }
+    label_audit = ftad_analysis.label_audit(data.ftad_test)
 
     # Export.
     write_tokenizer_json(args.out / "tokenizer.json", vocab, SPECIALS)
