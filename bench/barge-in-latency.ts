@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { startServer } from '../server/app.ts';
 import { readWav } from '../server/audio/wav.ts';
-import { floatToPcm16 } from '../server/transport/pcm.ts';
+import { floatToPcm16 } from '../server/audio/pcm.ts';
 import { StreamClient, chunkPcm16 } from '../server/testing/stream-client.ts';
 
 const runs = Number(process.argv[2] ?? 12);

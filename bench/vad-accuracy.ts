@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { readWav } from '../server/audio/wav.ts';
-import { resampleAll } from '../server/transport/resampler.ts';
+import { resampleAll } from '../server/audio/resampler.ts';
 import { loadSilero, type SileroModel, type SileroVersion } from '../server/turn-taking/silero.ts';
 import { frameF1, frameProbabilities, segmentsFromProbabilities } from '../server/turn-taking/vad-offline.ts';
 import { mixAtSnr, pinkNoise, powerInSegments } from '../fixtures/signal.ts';

@@ -15,7 +15,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readWav } from '../server/audio/wav.ts';
-import { floatToPcm16 } from '../server/transport/pcm.ts';
+import { floatToPcm16 } from '../server/audio/pcm.ts';
 import { StreamClient, chunkPcm16, sleep } from '../server/testing/stream-client.ts';
 
 const levels = (process.argv[2] ?? '25,50,100,150,200').split(',').map(Number);

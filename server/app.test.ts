@@ -12,8 +12,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWav } from './audio/wav.ts';
 import { startServer, type RunningServer } from './app.ts';
-import { floatToInt16, floatToPcm16, pcm16ToFloat } from './transport/pcm.ts';
-import { resampleAll } from './transport/resampler.ts';
+import { floatToInt16, floatToPcm16, pcm16ToFloat } from './audio/pcm.ts';
+import { resampleAll } from './audio/resampler.ts';
 import { StreamClient, chunkPcm16, sleep } from './testing/stream-client.ts';
 
 const fixture = (name: string) => ({

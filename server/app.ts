@@ -15,8 +15,8 @@ import { resolveConfig, type ConfigOverrides, type ServerConfig } from './config
 import { createMetrics } from './metrics.ts';
 import { CLOSE_CODES } from './protocol/errors.ts';
 import { Session, type SessionContext } from './session.ts';
-import { PIPELINE_SAMPLE_RATE } from './transport/input-decoder.ts';
-import { resampleAll } from './transport/resampler.ts';
+import { PIPELINE_SAMPLE_RATE } from './audio/rates.ts';
+import { resampleAll } from './audio/resampler.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { loadEotDetector } from './turn-taking/eot.ts';
 import { loadSilero } from './turn-taking/silero.ts';

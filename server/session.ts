@@ -18,8 +18,9 @@ import {
   type ServerMessage,
   type SessionStart,
 } from './protocol/messages.ts';
-import { Framer } from './transport/framer.ts';
-import { createInputDecoder, PIPELINE_SAMPLE_RATE, type InputDecoder } from './transport/input-decoder.ts';
+import { Framer } from './audio/framer.ts';
+import { PIPELINE_SAMPLE_RATE } from './audio/rates.ts';
+import { createInputDecoder, type InputDecoder } from './transport/input-decoder.ts';
 import { OutboundWriter, type WritableSocket, type WriterClock } from './transport/outbound-writer.ts';
 import { createOutputEncoder, type OutputEncoder } from './transport/output-encoder.ts';
 import type { EotDetector } from './turn-taking/eot.ts';

@@ -3,8 +3,8 @@
  * the main thread. The context runs at a rate the server accepts; the browser
  * itself resamples between the device and the context.
  */
-import { Framer } from '../../server/transport/framer.ts';
-import { floatToPcm16 } from '../../server/transport/pcm.ts';
+import { Framer } from '../../server/audio/framer.ts';
+import { floatToPcm16 } from '../../server/audio/pcm.ts';
 import type { CaptureFrame, CaptureOptions } from './worklet-messages.ts';
 import { worklet } from './worklet-scope.ts';
 

@@ -3,7 +3,7 @@
  * the playback position on the output stream axis every ~100 ms while
  * playing, once when it runs dry, and right after each clear.
  */
-import { pcm16ToFloat } from '../../server/transport/pcm.ts';
+import { pcm16ToFloat } from '../../server/audio/pcm.ts';
 import { PlaybackQueue } from './playback-queue.ts';
 import type { PlaybackCommand, PlaybackReport } from './worklet-messages.ts';
 import { worklet } from './worklet-scope.ts';

@@ -16,7 +16,7 @@ import {
 import { concatFloat32 } from '../../server/audio/buffers.ts';
 import { FRAME_MS, FRAME_SAMPLES } from '../caller/caller.ts';
 import { SR } from '../caller/sounds.ts';
-import { floatToPcm16, pcm16ToFloat } from '../../server/transport/pcm.ts';
+import { floatToPcm16, pcm16ToFloat } from '../../server/audio/pcm.ts';
 import { PlaybackBuffer } from './playback.ts';
 
 /** What produces the caller's audio: a simulated caller, or a recorded track. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { floatToPcm16, pcm16ToFloat } from '../../server/transport/pcm.ts';
+import { floatToPcm16, pcm16ToFloat } from '../../server/audio/pcm.ts';
 import { PlaybackBuffer } from './playback.ts';
 
 describe('PlaybackBuffer', () => {

@@ -11,10 +11,9 @@ import {
   PCM_SAMPLE_RATES,
   type AudioFormat,
 } from '../protocol/messages.ts';
-import { int16ToFloat, pcm16ToFloat } from './pcm.ts';
-import { createResampler, type Resampler } from './resampler.ts';
-
-export const PIPELINE_SAMPLE_RATE = 16000;
+import { int16ToFloat, pcm16ToFloat } from '../audio/pcm.ts';
+import { PIPELINE_SAMPLE_RATE } from '../audio/rates.ts';
+import { createResampler, type Resampler } from '../audio/resampler.ts';
 
 export interface InputLimits {
   /** Longest audio one binary frame may carry, in ms (longer frames are dropped with frame_too_large). Default 1000. */

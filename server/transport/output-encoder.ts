@@ -6,9 +6,9 @@ import alawmulaw from 'alawmulaw';
 import OpusScript from 'opusscript';
 import { BanterError } from '../protocol/errors.ts';
 import { defaultOutputRate, OPUS_SAMPLE_RATES, PCM_SAMPLE_RATES, type OutputFormat } from '../protocol/messages.ts';
-import { Framer } from './framer.ts';
-import { floatToInt16, floatToPcm16 } from './pcm.ts';
-import { createResampler, type Resampler } from './resampler.ts';
+import { Framer } from '../audio/framer.ts';
+import { floatToInt16, floatToPcm16 } from '../audio/pcm.ts';
+import { createResampler, type Resampler } from '../audio/resampler.ts';
 
 /** Every outbound frame lasts this long: Opus's usual packet size, and fine-grained enough to cut speech quickly. */
 export const OUTPUT_FRAME_MS = 20;

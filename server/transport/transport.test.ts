@@ -2,11 +2,11 @@ import OpusScript from 'opusscript';
 import alawmulaw from 'alawmulaw';
 import { describe, expect, it } from 'vitest';
 import { BanterError } from '../protocol/errors.ts';
-import { Framer } from './framer.ts';
+import { Framer } from '../audio/framer.ts';
 import { checkInputFormat, createInputDecoder } from './input-decoder.ts';
 import { createOutputEncoder } from './output-encoder.ts';
-import { floatToInt16, floatToPcm16, pcm16ToFloat } from './pcm.ts';
-import { createResampler, resampleAll } from './resampler.ts';
+import { floatToInt16, floatToPcm16, pcm16ToFloat } from '../audio/pcm.ts';
+import { createResampler, resampleAll } from '../audio/resampler.ts';
 
 const tone = (hz: number, rate: number, ms: number, amp = 0.5) =>
   Float32Array.from({ length: (rate * ms) / 1000 }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / rate));
