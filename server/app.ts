@@ -9,12 +9,15 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import pino, { type Logger } from 'pino';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { readWav } from './audio/wav.ts';
 import { resolveConfig, type ConfigOverrides, type ServerConfig } from './config.ts';
 import { createMetrics } from './metrics.ts';
+import { attachWsV1, wsV1Link } from './gateways/ws-v1.ts';
 import { CLOSE_CODES } from './protocol/errors.ts';
-import { Session, type SessionContext } from './session.ts';
+import { SHUTDOWN_DRAIN_MS } from './session/budgets.ts';
+import { settleWithin } from './session/settle.ts';
+import { Session, type SessionContext } from './session/session.ts';
 import { PIPELINE_SAMPLE_RATE } from './audio/rates.ts';
 import { resampleAll } from './audio/resampler.ts';
 import { ModelRegistry } from './models/registry.ts';
@@ -44,7 +47,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   // broken model is a coded start-up error, never a failure in the middle of a call.
   const models = new ModelRegistry();
   const eot = await loadEotDetector(config.eotModelPath, models);
-  const vadModel = await loadSilero({ version: config.vadVersion, modelPath: config.vadModelPath });
+  const vadModel = await loadSilero({
+    version: config.vadVersion,
+    modelPath: config.vadModelPath,
+    registry: models,
+  });
   const greeting = await loadGreeting(config.greetingPath);
   const ctx: SessionContext = { config, vadModel, eot, greeting, metrics, log };
 
@@ -76,30 +83,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const sessions = new Set<Session>();
 
   wss.on('connection', (ws: WebSocket) => {
-    const session = new Session(
-      {
-        get bufferedAmount() {
-          return ws.bufferedAmount;
-        },
-        get readyState() {
-          return ws.readyState;
-        },
-        send: (data) => ws.send(data),
-        close: (code, reason) => ws.close(code, reason),
-        pause: () => ws.pause(),
-        resume: () => ws.resume(),
-      },
-      ctx,
-    );
+    const session = new Session(wsV1Link(ws), ctx);
     sessions.add(session);
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (isBinary) session.onBinary(toBytes(data));
-      else session.onText(data.toString());
-    });
-    ws.on('close', () => {
-      session.onClose();
-      sessions.delete(session);
-    });
+    attachWsV1(ws, session, () => sessions.delete(session));
     // ws emits 'error' for protocol violations (e.g. 1009 frame over maxPayload) and then closes.
     ws.on('error', (err) => log.warn({ err: err.message }, 'websocket error'));
   });
@@ -109,7 +95,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     http.listen(config.port, config.host, () => resolve());
   });
   const port = (http.address() as AddressInfo).port;
-  log.info({ port, host: config.host, ws: config.wsPath, vad: vadModel.label, eot: eot.name }, 'banter listening');
+  log.info(
+    { port, host: config.host, ws: config.wsPath, vad: vadModel.label, eot: eot.name },
+    'banter listening',
+  );
 
   return {
     port,
@@ -118,12 +107,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     sessions,
     async close() {
       for (const ws of wss.clients) ws.close(CLOSE_CODES.goingAway, 'server shutting down');
-      await Promise.all([...sessions].map((s) => s.drained()));
+      await settleWithin(
+        [...sessions].map((s) => s.drained()),
+        SHUTDOWN_DRAIN_MS,
+      );
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       for (const ws of wss.clients) ws.terminate();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
-      await vadModel.release();
       await models.close();
     },
   };
@@ -132,10 +123,4 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 async function loadGreeting(path: string): Promise<Float32Array> {
   const wav = readWav(path);
   return resampleAll(wav.samples, wav.sampleRate, PIPELINE_SAMPLE_RATE);
-}
-
-function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }

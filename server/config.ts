@@ -5,86 +5,59 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { defaultVadOptions } from './turn-taking/vad-processor.ts';
-import { defaultWriterOptions } from './transport/outbound-writer.ts';
-import { defaultInputLimits } from './transport/input-decoder.ts';
+import { SILERO_VERSIONS } from './turn-taking/silero.ts';
+import { TurnTakingOptions } from './turn-taking/policies.ts';
+import { VadTuning } from './turn-taking/vad-processor.ts';
+import { WriterTuning } from './transport/outbound-writer.ts';
+import { InputLimits } from './transport/input-decoder.ts';
 
 const repoPath = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url));
 
+/**
+ * The whole configuration. Each component declares its own options schema (with defaults)
+ * beside its code; this file only composes them, so a default lives in exactly one place.
+ */
 export const ServerConfig = z.strictObject({
   /** TCP port; 0 picks a free one. Default 8080. */
-  port: z.number().int().min(0).max(65535),
+  port: z.number().int().min(0).max(65535).default(8080),
   /** Interface to bind. Default 127.0.0.1 (set 0.0.0.0 to accept remote callers, as the container does). */
-  host: z.string(),
-  /** WebSocket path. */
-  wsPath: z.string().startsWith('/'),
-  /** Bundled Silero version: v5 scored best on the fixtures (docs/PERFORMANCE.md). */
-  vadVersion: z.enum(['v4', 'v5', 'v6']),
-  /** A user's own Silero ONNX export; overrides vadVersion. */
+  host: z.string().default('127.0.0.1'),
+  /** WebSocket path of protocol v1. */
+  wsPath: z.string().startsWith('/').default('/v1/stream'),
+  /** Bundled Silero version (docs/PERFORMANCE.md compares them). */
+  vadVersion: z.enum(SILERO_VERSIONS).default('v5'),
+  /** A user's own Silero model (folder with manifest.json, or a bare ONNX export); overrides vadVersion. */
   vadModelPath: z.string().optional(),
   /** End-of-turn model folder (manifest.json + ONNX + tokenizer); banter's own models/eot by default. */
-  eotModelPath: z.string(),
-  vad: z.strictObject({
-    positiveThreshold: z.number().min(0).max(1),
-    negativeThreshold: z.number().min(0).max(1),
-    minSpeechMs: z.number().nonnegative(),
-    redemptionMs: z.number().nonnegative(),
-    preSpeechPadMs: z.number().nonnegative(),
-  }),
+  eotModelPath: z.string().default(repoPath('models/eot')),
+  vad: VadTuning.prefault({}),
+  turnTaking: TurnTakingOptions.prefault({}),
   /** Greeting played on session.ready (16-bit WAV, any rate). */
-  greetingPath: z.string(),
+  greetingPath: z.string().default(repoPath('fixtures/audio/greeting.wav')),
   /** Hard cap on one WebSocket message, bytes: ws closes with 1009 above it. Default 1 MiB. */
-  maxPayloadBytes: z.number().int().positive(),
-  /** Longest audio one binary frame may carry, ms. */
-  maxFrameMs: z.number().positive(),
+  maxPayloadBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  /** Longest audio one binary frame may carry, ms. Default 1000. */
+  maxFrameMs: InputLimits.shape.maxFrameMs,
   /** Caller audio waiting to be processed before the socket stops reading, ms. Default 10000. */
-  maxInputBacklogMs: z.number().positive(),
-  writer: z.strictObject({
-    leadMs: z.number().nonnegative(),
-    highWaterBytes: z.number().int().positive(),
-    stallTimeoutMs: z.number().positive(),
-  }),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  maxInputBacklogMs: z.number().positive().default(10_000),
+  writer: WriterTuning.prefault({}),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
-export const defaultConfig: ServerConfig = {
-  port: 8080,
-  host: '127.0.0.1',
-  wsPath: '/v1/stream',
-  vadVersion: 'v5',
-  eotModelPath: repoPath('models/eot'),
-  vad: {
-    positiveThreshold: defaultVadOptions.positiveThreshold,
-    negativeThreshold: defaultVadOptions.negativeThreshold,
-    minSpeechMs: defaultVadOptions.minSpeechMs,
-    redemptionMs: defaultVadOptions.redemptionMs,
-    preSpeechPadMs: defaultVadOptions.preSpeechPadMs,
-  },
-  greetingPath: repoPath('fixtures/audio/greeting.wav'),
-  maxPayloadBytes: 1024 * 1024,
-  maxFrameMs: defaultInputLimits.maxFrameMs,
-  maxInputBacklogMs: 10_000,
-  writer: {
-    leadMs: defaultWriterOptions.leadMs,
-    highWaterBytes: defaultWriterOptions.highWaterBytes,
-    stallTimeoutMs: defaultWriterOptions.stallTimeoutMs,
-  },
-  logLevel: 'info',
-};
+export const defaultConfig: ServerConfig = ServerConfig.parse({});
 
-export type ConfigOverrides = Partial<Omit<ServerConfig, 'vad' | 'writer'>> & {
-  vad?: Partial<ServerConfig['vad']>;
-  writer?: Partial<ServerConfig['writer']>;
+type Nested = 'vad' | 'writer' | 'turnTaking';
+export type ConfigOverrides = Partial<Omit<ServerConfig, Nested>> & {
+  [K in Nested]?: Partial<ServerConfig[K]>;
 };
 
 export function resolveConfig(overrides: ConfigOverrides = {}): ServerConfig {
-  return ServerConfig.parse({
-    ...defaultConfig,
-    ...overrides,
-    vad: { ...defaultConfig.vad, ...overrides.vad },
-    writer: { ...defaultConfig.writer, ...overrides.writer },
-  });
+  return ServerConfig.parse(overrides);
 }
 
 /** Reads BANTER_* environment variables and --flags (flags win). */

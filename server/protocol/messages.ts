@@ -9,6 +9,7 @@
  * to 16 kHz), so it is immune to network jitter and valid in faster-than-real-time runs.
  */
 import { z } from 'zod';
+import { ERROR_CODES } from './errors.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -75,7 +76,8 @@ export const SessionEnd = z.strictObject({
 export const ClientMessage = z.discriminatedUnion('type', [SessionStart, ClientMarker, Playback, SessionEnd]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type SessionStart = z.infer<typeof SessionStart>;
-export const CLIENT_MESSAGE_TYPES = ['session.start', 'marker', 'playback', 'session.end'] as const;
+/** Every client message type, derived from the union so the list cannot drift from the schemas. */
+export const CLIENT_MESSAGE_TYPES = messageTypes(ClientMessage);
 
 // ---------------------------------------------------------------- server -> client
 
@@ -147,7 +149,7 @@ export const ServerMarker = z.strictObject({
 
 export const ErrorEvent = z.strictObject({
   type: z.literal('error'),
-  code: z.string(),
+  code: z.enum(ERROR_CODES),
   message: z.string(),
   /** True when the server closes the connection right after this event. */
   fatal: z.boolean(),
@@ -165,18 +167,16 @@ export const ServerMessage = z.discriminatedUnion('type', [
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 export type ServerMessageOf<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
-export const SERVER_MESSAGE_TYPES = [
-  'session.ready',
-  'vad.speech_start',
-  'vad.speech_end',
-  'output.start',
-  'output.end',
-  'audio.clear',
-  'marker',
-  'error',
-] as const;
+export const SERVER_MESSAGE_TYPES = messageTypes(ServerMessage);
 
 /** Default output sample rate per encoding, in Hz. */
 export function defaultOutputRate(encoding: OutputEncoding): number {
   return encoding === 'opus' ? 48000 : encoding === 'mulaw' ? 8000 : 16000;
+}
+
+/** The `type` literals of a discriminated union of message schemas, in declaration order. */
+function messageTypes<T extends string>(union: {
+  options: readonly { shape: { type: { value: T } } }[];
+}): readonly T[] {
+  return union.options.map((o) => o.shape.type.value);
 }

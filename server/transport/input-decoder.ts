@@ -5,6 +5,7 @@
  */
 import alawmulaw from 'alawmulaw';
 import { OpusDecoder } from 'opus-decoder';
+import { z } from 'zod';
 import { BanterError } from '../protocol/errors.ts';
 import {
   OPUS_SAMPLE_RATES,
@@ -15,12 +16,13 @@ import { int16ToFloat, pcm16ToFloat } from '../audio/pcm.ts';
 import { PIPELINE_SAMPLE_RATE } from '../audio/rates.ts';
 import { createResampler, type Resampler } from '../audio/resampler.ts';
 
-export interface InputLimits {
+export const InputLimits = z.strictObject({
   /** Longest audio one binary frame may carry, in ms (longer frames are dropped with frame_too_large). Default 1000. */
-  maxFrameMs: number;
-}
+  maxFrameMs: z.number().positive().default(1000),
+});
+export type InputLimits = z.infer<typeof InputLimits>;
 
-export const defaultInputLimits = { maxFrameMs: 1000 } as const satisfies InputLimits;
+export const defaultInputLimits: Readonly<InputLimits> = Object.freeze(InputLimits.parse({}));
 
 export interface InputDecoder {
   readonly format: AudioFormat;

@@ -6,6 +6,7 @@
  * `bufferedAmount` is over its high-water mark; a socket that stays over it
  * too long is a client that does not read, and is reported as slow_consumer.
  */
+import { z } from 'zod';
 
 export interface WritableSocket {
   readonly bufferedAmount: number;
@@ -14,26 +15,33 @@ export interface WritableSocket {
   send(data: string | Uint8Array): void;
 }
 
-export interface WriterOptions {
-  /** Duration of each audio frame, ms. */
-  frameMs: number;
+/** The options an operator tunes (config.writer). */
+export const WriterTuning = z.strictObject({
   /** How far ahead of real time audio may be sent, ms. Default 120: covers network jitter, yet a clear drops nearly everything. */
-  leadMs: number;
+  leadMs: z.number().nonnegative().default(120),
   /** Audio waits while the socket holds more than this many unsent bytes. Default 256 KiB. */
-  highWaterBytes: number;
+  highWaterBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024),
   /** Over the high-water mark for this long means the client is not reading, ms. Default 10000. */
-  stallTimeoutMs: number;
+  stallTimeoutMs: z.number().positive().default(10_000),
+});
+export type WriterTuning = z.infer<typeof WriterTuning>;
+
+export interface WriterOptions extends WriterTuning {
+  /** Duration of each audio frame, ms. Default 20. */
+  frameMs: number;
   /** Pacing timer period, ms. Default 10. */
   tickMs: number;
 }
 
-export const defaultWriterOptions = {
+export const defaultWriterOptions: Readonly<WriterOptions> = Object.freeze({
+  ...WriterTuning.parse({}),
   frameMs: 20,
-  leadMs: 120,
-  highWaterBytes: 256 * 1024,
-  stallTimeoutMs: 10_000,
   tickMs: 10,
-} as const satisfies WriterOptions;
+});
 
 export interface WriterClock {
   now(): number;
@@ -48,7 +56,8 @@ export const realClock: WriterClock = {
 };
 
 interface QueuedFrame {
-  data: Uint8Array;
+  /** One audio frame as the wire carries it (binary in protocol v1; a carrier may wrap it in text). */
+  data: string | Uint8Array;
   /** Utterance the frame belongs to. */
   tag: string;
   /** Called when the last frame of an utterance has been sent. */
@@ -66,6 +75,7 @@ export class OutboundWriter {
   private anchorPos = 0;
   private stalledSince: number | null = null;
   private closed = false;
+  private waiters: { ms: number; resolve: () => void }[] = [];
 
   constructor(
     private readonly socket: WritableSocket,
@@ -77,17 +87,41 @@ export class OutboundWriter {
     this.options = { ...defaultWriterOptions, ...options };
   }
 
-  /** Sends a JSON control message now, ahead of any queued audio. */
-  sendControl(message: object): void {
+  /**
+   * Sends a control message now, ahead of any queued audio: a frame the gateway already encoded
+   * for its wire (string or bytes), or an object sent as JSON.
+   */
+  sendControl(message: object | string | Uint8Array): void {
     if (this.closed || this.socket.readyState !== 1) return;
-    this.socket.send(JSON.stringify(message));
+    this.socket.send(typeof message === 'string' || message instanceof Uint8Array ? message : JSON.stringify(message));
   }
 
-  /** Queues audio frames of one utterance; `onDone` fires when its last frame is on the wire. */
-  enqueueAudio(frames: Uint8Array[], tag: string, onDone?: () => void): void {
+  /**
+   * Resolves once no more than `ms` of audio waits in the queue (at once if that holds now), or
+   * the writer is cleared or closed: a producer awaits this to stay a bounded distance ahead.
+   */
+  whenQueuedAtMost(ms: number): Promise<void> {
+    if (this.closed || this.queuedMs <= ms) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ ms, resolve }));
+  }
+
+  /**
+   * Queues audio frames of one utterance; `onDone` fires when its last frame is on the wire.
+   * With no frames, `onDone` fires once everything queued before is sent (at once when nothing is):
+   * a streamed utterance whose tail added no frame still ends after its last one.
+   */
+  enqueueAudio(frames: (string | Uint8Array)[], tag: string, onDone?: () => void): void {
     if (this.closed) return;
     if (frames.length === 0) {
-      onDone?.();
+      const last = this.queue.at(-1);
+      if (!last) onDone?.();
+      else if (onDone) {
+        const before = last.onSent;
+        last.onSent = () => {
+          before?.();
+          onDone();
+        };
+      }
       return;
     }
     if (this.queue.length === 0 && this.estimatedPlayedMs() >= this.sentMs) {
@@ -107,6 +141,7 @@ export class OutboundWriter {
     const droppedMs = this.queue.length * this.options.frameMs;
     this.queue = [];
     this.stopTimer();
+    this.settleWaiters();
     return droppedMs;
   }
 
@@ -166,6 +201,17 @@ export class OutboundWriter {
       if (this.socket.bufferedAmount > o.highWaterBytes) break;
     }
     if (this.queue.length === 0) this.stopTimer();
+    this.settleWaiters();
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const queued = this.queuedMs;
+    this.waiters = this.waiters.filter((w) => {
+      if (!this.closed && queued > w.ms) return true;
+      w.resolve();
+      return false;
+    });
   }
 
   private stopTimer(): void {

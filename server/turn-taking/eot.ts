@@ -19,9 +19,7 @@ import {
   type LoadedModel,
   ModelError,
   type ModelRegistry,
-  bundledModelDir,
   parseSection,
-  sharedModelRegistry,
 } from '../models/registry.ts';
 import {
   type BanterSpecialIds,
@@ -249,13 +247,11 @@ function readProbability(t: ort.Tensor, transform: 'none' | 'sigmoid' | 'softmax
 const detectors = new WeakMap<LoadedModel, Promise<EotDetector>>();
 
 /**
- * Load (once per folder, shared by every connection) the EoT model in `dir`, default models/eot/.
+ * Load (once per folder and registry, shared by every connection) the EoT model in `dir`
+ * (banter's own: `bundledModelDir('eot')`).
  * Fails with a ModelError (model_missing, manifest_invalid, model_corrupt, model_mismatch).
  */
-export async function loadEotDetector(
-  dir: string = bundledModelDir('eot'),
-  registry: ModelRegistry = sharedModelRegistry,
-): Promise<EotDetector> {
+export async function loadEotDetector(dir: string, registry: ModelRegistry): Promise<EotDetector> {
   const model = await registry.load(dir, 'eot');
   let d = detectors.get(model);
   if (!d) {

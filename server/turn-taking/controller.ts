@@ -1,0 +1,133 @@
+/**
+ * The turn-taking controller: a pure reducer `(state, event, nowMs) -> [state, effects]`.
+ *
+ * It owns no timers and does no I/O. What it wants done (cut a reply, wake it later) comes back
+ * as effects, which the session executes in one place (server/session/effects.ts); a timer is an
+ * effect, and its expiry comes back as an event. The decisions themselves are policies
+ * (./policies.ts), small strategies in a list, so an evaluation can swap one without touching
+ * the rest. Times are ms on the session audio clock, like every `t_ms` on the wire.
+ */
+
+/** What the controller knows of the conversation. */
+export interface TurnState {
+  /** The caller is speaking (a confirmed VAD start without its end yet). */
+  userSpeaking: boolean;
+  /** Onset of the caller's current (or last) utterance. */
+  userStartMs: number | null;
+  /** The reply on the air, from its first frame queued to its last frame sent or its cut. */
+  reply: { id: string; interruptible: boolean } | null;
+  /** Timers set and not yet fired or cancelled, by name: when they are due. */
+  timers: Readonly<Record<string, number>>;
+}
+
+export const initialTurnState: TurnState = Object.freeze({
+  userSpeaking: false,
+  userStartMs: null,
+  reply: null,
+  timers: Object.freeze({}),
+});
+
+export type TurnEvent =
+  /** The VAD confirmed caller speech; `outputPlaying`: the caller still has our audio to hear. */
+  | { type: 'speech_start'; startMs: number; outputPlaying: boolean }
+  | { type: 'speech_end'; startMs: number; endMs: number }
+  | { type: 'reply_start'; id: string; interruptible: boolean }
+  /** The reply ended by itself (every frame sent) or was cut by an interrupt effect. */
+  | { type: 'reply_end'; id: string; reason: 'done' | 'interrupted' }
+  /** A timer set by a `set_timer` effect is due. */
+  | { type: 'timer'; name: string };
+
+export type TurnEffect =
+  /** Stop the reply now: drop what is queued, tell the caller to drop what it holds. */
+  | { type: 'interrupt'; replyId: string; reason: 'barge_in' }
+  /** Send the controller `{type: 'timer', name}` once the audio clock reaches `dueMs` (replaces a timer of that name). */
+  | { type: 'set_timer'; name: string; dueMs: number }
+  | { type: 'cancel_timer'; name: string };
+
+/**
+ * One decision rule. It sees the state after the event's facts were applied (and the state
+ * before, for rules that react to a change) and returns the effects it wants; it keeps no
+ * state of its own outside TurnState.
+ */
+export interface TurnPolicy {
+  readonly name: string;
+  decide(state: TurnState, event: TurnEvent, nowMs: number, before: TurnState): TurnEffect[];
+}
+
+/** Applies one event: first its facts, then every policy in order, then the effects' own consequences. */
+export function reduceTurn(
+  state: TurnState,
+  event: TurnEvent,
+  nowMs: number,
+  policies: readonly TurnPolicy[],
+): [TurnState, TurnEffect[]] {
+  const observed = observe(state, event);
+  const effects: TurnEffect[] = [];
+  let next = observed;
+  for (const policy of policies) {
+    for (const effect of policy.decide(next, event, nowMs, state)) {
+      // Two policies asking to cut the same reply cut it once.
+      if (effect.type === 'interrupt' && next.reply?.id !== effect.replyId) continue;
+      effects.push(effect);
+      next = consequence(next, effect);
+    }
+  }
+  return [next, effects];
+}
+
+/** The facts an event establishes, whatever the policies decide. */
+function observe(state: TurnState, event: TurnEvent): TurnState {
+  switch (event.type) {
+    case 'speech_start':
+      return { ...state, userSpeaking: true, userStartMs: event.startMs };
+    case 'speech_end':
+      return { ...state, userSpeaking: false };
+    case 'reply_start':
+      return { ...state, reply: { id: event.id, interruptible: event.interruptible } };
+    case 'reply_end':
+      return state.reply?.id === event.id ? { ...state, reply: null } : state;
+    case 'timer': {
+      const { [event.name]: _fired, ...timers } = state.timers;
+      return { ...state, timers };
+    }
+  }
+}
+
+/** What an effect changes in the state once it is executed (executing it is the session's job). */
+function consequence(state: TurnState, effect: TurnEffect): TurnState {
+  switch (effect.type) {
+    case 'interrupt':
+      return { ...state, reply: null };
+    case 'set_timer':
+      return { ...state, timers: { ...state.timers, [effect.name]: effect.dueMs } };
+    case 'cancel_timer': {
+      const { [effect.name]: _cancelled, ...timers } = state.timers;
+      return { ...state, timers };
+    }
+  }
+}
+
+/** A controller bound to its policies: holds the state between events for one session. */
+export class TurnController {
+  private current: TurnState = initialTurnState;
+
+  constructor(readonly policies: readonly TurnPolicy[]) {}
+
+  get state(): TurnState {
+    return this.current;
+  }
+
+  dispatch(event: TurnEvent, nowMs: number): TurnEffect[] {
+    const [state, effects] = reduceTurn(this.current, event, nowMs, this.policies);
+    this.current = state;
+    return effects;
+  }
+
+  /** Names of timers due at `nowMs`, earliest first. */
+  dueTimers(nowMs: number): string[] {
+    return Object.entries(this.current.timers)
+      .filter(([, due]) => due <= nowMs)
+      .sort((a, b) => a[1] - b[1])
+      .map(([name]) => name);
+  }
+}
