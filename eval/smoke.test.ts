@@ -11,7 +11,7 @@ import { engineAvailable } from '../fixtures/synth.ts';
 import { runSuite } from './runner/run.ts';
 import { SCENARIO_DIR } from './scenario/generate.ts';
 import { loadSuite } from './scenario/schema.ts';
-import type { Report } from './report/report.ts';
+import type { Report } from './report/types.ts';
 
 const engines = engineAvailable('flite') && engineAvailable('espeak-ng') && engineAvailable('festival');
 if (!engines)

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  aggregate,
-  isTakeover,
-  median,
-  percentile,
-  scoreTimeline,
-  vadF1,
-  type MetricKey,
-  type MetricResult,
-} from './metrics.ts';
+import { aggregate, type MetricResult } from './aggregate.ts';
+import { isTakeover, scoreTimeline, vadF1 } from './metrics.ts';
+import type { MetricKey } from './specs.ts';
+import { median, percentile } from './stats.ts';
 import { stim, timeline, vadEvents, word } from './testing.ts';
 import type { Timeline } from './timeline.ts';
 

@@ -13,7 +13,9 @@ import type { StepKind } from '../scenario/schema.ts';
 import { cough } from '../caller/sounds.ts';
 import { analyzeConversation, type RecordedConversation } from './analyze.ts';
 import { ensurePocketsphinx } from './asr.ts';
-import { aggregate, scoreTimeline, type MetricKey, type MetricResult } from './metrics.ts';
+import { aggregate, type MetricResult } from './aggregate.ts';
+import { scoreTimeline } from './metrics.ts';
+import type { MetricKey } from './specs.ts';
 import type { Timeline } from './timeline.ts';
 
 const SR = 16000;

@@ -4,9 +4,10 @@
  * timeline per conversation. No external resources of any kind.
  */
 import { HUMAN_GAP_MS } from '../metrics/published.ts';
-import type { MetricResult } from '../metrics/metrics.ts';
-import { formatValue, type Report } from './report.ts';
+import type { MetricResult } from '../metrics/aggregate.ts';
+import { formatValue } from './format.ts';
 import { KIND_COLORS, esc, histogramSvg, timelineSvg, type HistogramMarker } from './svg.ts';
+import type { Report } from './types.ts';
 
 const CSS = `
 :root { --fg:#1d2330; --muted:#6b7280; --line:#e3e6ec; --bg:#fbfbfd; --good:#1e9e5a; --na:#8a8f99; }

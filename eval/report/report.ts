@@ -6,60 +6,13 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import {
-  aggregate,
-  median,
-  percentile,
-  scoreTimeline,
-  type MetricResult,
-  type Outcome,
-} from '../metrics/metrics.ts';
+import { aggregate } from '../metrics/aggregate.ts';
+import { scoreTimeline } from '../metrics/metrics.ts';
+import { median, percentile } from '../metrics/stats.ts';
 import type { Timeline } from '../metrics/timeline.ts';
+import { formatValue } from './format.ts';
 import { renderHtml } from './html.ts';
-
-export const REPORT_FORMAT = 1;
-
-export interface RunInfo {
-  url: string;
-  /** How banter was started by the harness, or null for a server given by URL. */
-  local: 'in process' | 'own process' | null;
-  /** The VAD the server announced in session.ready. */
-  vad: string | null;
-  /** Worst lag of any caller's sending loop behind real time, ms. */
-  maxLagMs: number;
-  sessionsFailed: number;
-  wallMs?: number;
-  /**
-   * How late server events reached the caller: arrival (caller clock) minus
-   * t_ms of vad.speech_start. Includes the VAD's confirmation time (about
-   * 64-96 ms); much more means the server or the machine fell behind.
-   */
-  eventLagMs?: { median: number; p90: number; n: number };
-}
-
-export interface ReportConversation extends Timeline {
-  outcomes: Outcome[];
-}
-
-export interface Report {
-  format: typeof REPORT_FORMAT;
-  generatedAt: string;
-  command?: string;
-  suite: { name: string; description: string; conversations: number };
-  run: RunInfo | null;
-  environment: { node: string; cpus: number; cpuModel: string; asr: string | null; asrReason?: string };
-  greetingText?: string;
-  counts: {
-    conversations: number;
-    stimuli: Record<string, number>;
-    /** Stimuli that landed while the system was speaking, per kind. */
-    duringSystem: Record<string, number>;
-    skipped: number;
-    skippedReasons: Record<string, number>;
-  };
-  metrics: MetricResult[];
-  conversations: ReportConversation[];
-}
+import { REPORT_FORMAT, type Report, type RunInfo } from './types.ts';
 
 export interface BuildReportInput {
   suite: Report['suite'];
@@ -144,10 +97,4 @@ export function metricsMarkdown(report: Report): string {
     return `| ${m.name} | ${value} | ${n} | ${best} |`;
   });
   return ['| metric | banter | n | best published |', '|---|---|---|---|', ...rows].join('\n');
-}
-
-export function formatValue(v: number, unit: MetricResult['unit']): string {
-  if (unit === '%') return `${v.toFixed(1)}%`;
-  if (unit === 'ms') return `${Math.round(v)} ms`;
-  return v.toFixed(3);
 }

@@ -1,6 +1,7 @@
 /** A small report from hand-made timelines, for the page tests (no server, no audio). */
 import { stim, timeline, vadEvents, word } from '../metrics/testing.ts';
-import { buildReport, type Report } from './report.ts';
+import { buildReport } from './report.ts';
+import type { Report } from './types.ts';
 
 export function sampleReport(): Report {
   const a = timeline(

@@ -1,0 +1,51 @@
+/**
+ * The report document: everything a run measured, machine-readable, as
+ * written to report.json and rendered by html.ts.
+ */
+import type { MetricResult } from '../metrics/aggregate.ts';
+import type { Outcome } from '../metrics/metrics.ts';
+import type { Timeline } from '../metrics/timeline.ts';
+
+export const REPORT_FORMAT = 1;
+
+export interface RunInfo {
+  url: string;
+  /** How banter was started by the harness, or null for a server given by URL. */
+  local: 'in process' | 'own process' | null;
+  /** The VAD the server announced in session.ready. */
+  vad: string | null;
+  /** Worst lag of any caller's sending loop behind real time, ms. */
+  maxLagMs: number;
+  sessionsFailed: number;
+  wallMs?: number;
+  /**
+   * How late server events reached the caller: arrival (caller clock) minus
+   * t_ms of vad.speech_start. Includes the VAD's confirmation time (about
+   * 64-96 ms); much more means the server or the machine fell behind.
+   */
+  eventLagMs?: { median: number; p90: number; n: number };
+}
+
+export interface ReportConversation extends Timeline {
+  outcomes: Outcome[];
+}
+
+export interface Report {
+  format: typeof REPORT_FORMAT;
+  generatedAt: string;
+  command?: string;
+  suite: { name: string; description: string; conversations: number };
+  run: RunInfo | null;
+  environment: { node: string; cpus: number; cpuModel: string; asr: string | null; asrReason?: string };
+  greetingText?: string;
+  counts: {
+    conversations: number;
+    stimuli: Record<string, number>;
+    /** Stimuli that landed while the system was speaking, per kind. */
+    duringSystem: Record<string, number>;
+    skipped: number;
+    skippedReasons: Record<string, number>;
+  };
+  metrics: MetricResult[];
+  conversations: ReportConversation[];
+}
