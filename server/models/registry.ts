@@ -15,7 +15,15 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { ModelError } from './errors.ts';
-import { type Manifest, type ModelKind, type TensorSpec, TENSOR_TYPES, npmSpecifier, parseManifest } from './manifest.ts';
+import { checkGraph, defaultSessionOptions, openSession, type SessionOptions } from './graph.ts';
+import {
+  type Manifest,
+  type ModelKind,
+  type TensorSpec,
+  TENSOR_TYPES,
+  npmSpecifier,
+  parseManifest,
+} from './manifest.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -27,17 +35,7 @@ export function bundledModelDir(name: string): string {
   return fileURLToPath(new URL(`../../models/${name}/`, import.meta.url));
 }
 
-export interface SessionOptions {
-  /** Threads inside one inference. Default 1: many sessions run at once, and small graphs gain little. */
-  intraOpThreads: number;
-  /** Check sha256 sums listed in the manifest. Default true (a few ms per MB at start-up). */
-  verifyChecksums: boolean;
-}
-
-export const defaultSessionOptions = {
-  intraOpThreads: 1,
-  verifyChecksums: true,
-} as const satisfies SessionOptions;
+export { defaultSessionOptions, type SessionOptions } from './graph.ts';
 
 export interface LoadedModel {
   /** Absolute folder path. */
@@ -133,26 +131,6 @@ export async function loadModel(
   };
 }
 
-async function openSession(
-  file: string,
-  ref: string,
-  dir: string,
-  opts: SessionOptions,
-): Promise<ort.InferenceSession> {
-  try {
-    return await ort.InferenceSession.create(file, {
-      intraOpNumThreads: opts.intraOpThreads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
-  } catch (err) {
-    throw new ModelError('model_corrupt', dir, `onnxruntime cannot load "${ref}": ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
-
 /**
  * A bare ONNX file a user brings without a folder (a Silero export, say): its manifest is read
  * off the graph itself, so the kind's loader still sees one LoadedModel shape. The kind's own
@@ -167,9 +145,16 @@ export async function loadGraphFile(
   const abs = path.resolve(file);
   if (!(await exists(abs, 'file'))) throw new ModelError('model_missing', abs, 'file does not exist');
   const session = await openSession(abs, path.basename(abs), path.dirname(abs), opts);
-  const spec = (m: { name: string; isTensor: boolean; type?: string; shape?: ReadonlyArray<number | string> }) => ({
+  const spec = (m: {
+    name: string;
+    isTensor: boolean;
+    type?: string;
+    shape?: ReadonlyArray<number | string>;
+  }) => ({
     name: m.name,
-    type: (TENSOR_TYPES as readonly string[]).includes(m.type ?? '') ? (m.type as TensorSpec['type']) : 'float32',
+    type: (TENSOR_TYPES as readonly string[]).includes(m.type ?? '')
+      ? (m.type as TensorSpec['type'])
+      : 'float32',
     shape: (m.shape ?? []).map((d, i) => (typeof d === 'number' && d >= 0 ? d : String(d || `d${i}`))),
   });
   const manifest: Manifest = {
@@ -187,53 +172,13 @@ export async function loadGraphFile(
     session,
     file(role: string): string {
       if (role === 'model') return abs;
-      throw new ModelError('manifest_invalid', abs, `a bare ONNX file has no files.${role}; use a model folder`);
+      throw new ModelError(
+        'manifest_invalid',
+        abs,
+        `a bare ONNX file has no files.${role}; use a model folder`,
+      );
     },
   };
-}
-
-/** The graph must take exactly the declared inputs and produce every declared output, with the same types. */
-function checkGraph(session: ort.InferenceSession, manifest: Manifest, dir: string): void {
-  const declaredIn = manifest.inputs.map((t) => t.name).sort();
-  const actualIn = [...session.inputNames].sort();
-  if (declaredIn.join('\n') !== actualIn.join('\n')) {
-    throw new ModelError(
-      'model_mismatch',
-      dir,
-      `graph inputs [${actualIn.join(', ')}] differ from manifest inputs [${declaredIn.join(', ')}]`,
-    );
-  }
-  const missingOut = manifest.outputs.map((t) => t.name).filter((n) => !session.outputNames.includes(n));
-  if (missingOut.length) {
-    throw new ModelError(
-      'model_mismatch',
-      dir,
-      `graph outputs [${session.outputNames.join(', ')}] lack manifest outputs [${missingOut.join(', ')}]`,
-    );
-  }
-  const meta = [...(session.inputMetadata ?? []), ...(session.outputMetadata ?? [])];
-  for (const spec of [...manifest.inputs, ...manifest.outputs]) {
-    const m = meta.find((x) => x.name === spec.name);
-    if (!m || !m.isTensor) continue;
-    const problem = compareTensor(spec, m.type, m.shape);
-    if (problem) throw new ModelError('model_mismatch', dir, `"${spec.name}": ${problem}`);
-  }
-}
-
-function compareTensor(spec: TensorSpec, type: string, shape: ReadonlyArray<number | string>): string | null {
-  if (type !== spec.type) return `graph type ${type}, manifest says ${spec.type}`;
-  if (shape.length === 0) return null; // shape not recorded in the graph
-  if (shape.length !== spec.shape.length) {
-    return `graph shape [${shape.join(', ')}], manifest says [${spec.shape.join(', ')}]`;
-  }
-  for (let i = 0; i < shape.length; i++) {
-    const g = shape[i];
-    const d = spec.shape[i];
-    if (typeof g === 'number' && g > 0 && typeof d === 'number' && g !== d) {
-      return `dimension ${i} is ${g} in the graph, ${d} in the manifest`;
-    }
-  }
-  return null;
 }
 
 /**
@@ -289,4 +234,3 @@ export class ModelRegistry {
     await Promise.all(all.map((p) => p.then((m) => m.session.release()).catch(() => undefined)));
   }
 }
-

@@ -136,16 +136,16 @@ export class Session {
         this.report(err.code, err.message);
         return;
       }
-      if (this.state === 'closed') {
-        codecs.decoder.destroy();
-        codecs.encoder.destroy();
-        return;
-      }
       const { decoder, encoder } = codecs;
       this.decoder = decoder;
       this.detector = new SpeechDetector(this.ctx.vadModel.createStream(), this.ctx.config.vad, (s) =>
         this.ctx.metrics.vadFrameSeconds.observe(s),
       );
+      if (this.state === 'closed') {
+        // The caller left during the handshake: nothing goes out, but the audio it sent is still heard.
+        encoder.destroy();
+        return;
+      }
       this.state = 'running';
       this.playout.open(encoder, msg.clock);
       this.playout.send({
@@ -170,8 +170,8 @@ export class Session {
 
   /** `onChain`: already running on the input queue, so process now rather than queue behind later inputs. */
   private async acceptAudio(data: Uint8Array, onChain: boolean): Promise<void> {
-    if (this.state !== 'running' || !this.decoder) {
-      if (this.state !== 'closed') this.report('not_started', 'binary audio before session.start; dropped');
+    if (!this.decoder || (this.state !== 'running' && !onChain)) {
+      this.report('not_started', 'binary audio before session.start; dropped');
       return;
     }
     let samples: Float32Array;

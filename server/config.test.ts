@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { configFromEnvironment, defaultConfig, resolveConfig } from './config.ts';
+import { defaultInputLimits } from './transport/input-decoder.ts';
+import { defaultWriterOptions } from './transport/outbound-writer.ts';
+import { defaultVadOptions } from './turn-taking/vad-processor.ts';
+
+describe('server configuration', () => {
+  it("takes each component's defaults from the component's own schema", () => {
+    const { frameMs: _f, keepAudio: _k, ...vad } = defaultVadOptions;
+    expect(defaultConfig.vad).toEqual(vad);
+    expect(defaultConfig.writer).toEqual({
+      leadMs: defaultWriterOptions.leadMs,
+      highWaterBytes: defaultWriterOptions.highWaterBytes,
+      stallTimeoutMs: defaultWriterOptions.stallTimeoutMs,
+    });
+    expect(defaultConfig.maxFrameMs).toBe(defaultInputLimits.maxFrameMs);
+    expect(defaultConfig.turnTaking).toEqual({ bargeIn: 'vad' });
+  });
+
+  it('merges partial nested overrides over the defaults, and refuses bad values', () => {
+    const c = resolveConfig({ vad: { minSpeechMs: 96 }, writer: { leadMs: 60 }, port: 0 });
+    expect(c.vad).toEqual({ ...defaultConfig.vad, minSpeechMs: 96 });
+    expect(c.writer.leadMs).toBe(60);
+    expect(c.writer.stallTimeoutMs).toBe(defaultConfig.writer.stallTimeoutMs);
+    expect(() => resolveConfig({ vad: { positiveThreshold: 2 } })).toThrow();
+    expect(() => resolveConfig({ turnTaking: { bargeIn: 'sometimes' as 'vad' } })).toThrow();
+    expect(() => resolveConfig({ unknown: 1 } as never)).toThrow();
+  });
+
+  it('reads flags over environment variables', () => {
+    const o = configFromEnvironment(['--port', '9000', '--vad-version', 'v6'], {
+      BANTER_PORT: '7000',
+      BANTER_LOG_LEVEL: 'warn',
+    });
+    expect(resolveConfig(o)).toMatchObject({ port: 9000, vadVersion: 'v6', logLevel: 'warn' });
+  });
+});

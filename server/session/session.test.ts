@@ -1,0 +1,205 @@
+/**
+ * The session alone, behind a fake link and a scripted VAD (loud frames are speech): its
+ * ordering, its barge-in wiring and its input handling, with no socket and no model. The real
+ * model and real WebSockets are in server/app.test.ts.
+ */
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { floatToPcm16 } from '../audio/pcm.ts';
+import { samplesForMs } from '../audio/rates.ts';
+import { resolveConfig, type ConfigOverrides } from '../config.ts';
+import { createMetrics } from '../metrics.ts';
+import type { EotDetector } from '../turn-taking/eot.ts';
+import type { SileroModel } from '../turn-taking/silero.ts';
+import type { CallerLink, SessionEvent } from './events.ts';
+import { Session } from './session.ts';
+
+const rms = (f: Float32Array) => Math.sqrt(f.reduce((s, x) => s + x * x, 0) / f.length);
+
+/** Speech probability 0.9 for loud frames, 0.05 for quiet ones; `gate` lets a test hold frames back. */
+function scriptedVad(gate?: () => Promise<void>): SileroModel {
+  return {
+    contract: 'v5',
+    label: 'scripted',
+    release: async () => {},
+    createStream: () => ({
+      async process(frame) {
+        await gate?.();
+        return rms(frame) > 0.05 ? 0.9 : 0.05;
+      },
+      reset() {},
+    }),
+  };
+}
+
+function harness(overrides: ConfigOverrides = {}, vad = scriptedVad()) {
+  const events: SessionEvent[] = [];
+  const audio: { atEvent: number }[] = [];
+  const calls = { pause: 0, resume: 0, closed: null as null | { code: number; reason: string } };
+  const link: CallerLink = {
+    bufferedAmount: 0,
+    readyState: 1,
+    send(frame) {
+      if (typeof frame === 'string') events.push(JSON.parse(frame) as SessionEvent);
+      else audio.push({ atEvent: events.length });
+    },
+    encodeEvent: (e) => JSON.stringify(e),
+    encodeAudio: (f) => f,
+    close: (code, reason) => (calls.closed = { code, reason }),
+    pause: () => calls.pause++,
+    resume: () => calls.resume++,
+  };
+  const metrics = createMetrics();
+  const greeting = new Float32Array(samplesForMs(3000)).map((_, i) => 0.1 * Math.sin(i / 5));
+  const session = new Session(link, {
+    config: resolveConfig({ logLevel: 'silent', ...overrides }),
+    vadModel: vad,
+    eot: {} as EotDetector,
+    greeting,
+    metrics,
+    log: pino({ level: 'silent' }),
+  });
+  const start = (greetingOn = true) =>
+    session.handle({
+      type: 'start',
+      input: { encoding: 'pcm16', sample_rate: 16000 },
+      output: { encoding: 'pcm16' },
+      greeting: greetingOn,
+      clock: 'audio',
+    });
+  /** Streams `ms` of caller audio at `level` in 20 ms frames. */
+  const say = (ms: number, level: number) => {
+    for (let t = 0; t < ms; t += 20) {
+      const frame = new Float32Array(samplesForMs(20)).map((_, i) => level * Math.sin(i / 3));
+      session.handle({ type: 'audio', data: floatToPcm16(frame) });
+    }
+  };
+  const types = () => events.map((e) => e.type);
+  return { session, events, audio, calls, metrics, start, say, types };
+}
+
+describe('Session', () => {
+  it('caller speech over the greeting: speech_start, then audio_clear and output_end, and no audio after', async () => {
+    const h = harness();
+    h.start();
+    h.say(1000, 0);
+    h.say(600, 0.3);
+    h.say(1000, 0);
+    await h.session.drained();
+    expect(h.types()).toEqual([
+      'ready',
+      'output_start',
+      'speech_start',
+      'audio_clear',
+      'output_end',
+      'speech_end',
+    ]);
+    const clear = h.events.find((e) => e.type === 'audio_clear')!;
+    const start = h.events.find((e) => e.type === 'speech_start')!;
+    // Two 32 ms frames confirm the onset; the cut follows on that frame.
+    expect(clear.atMs - start.atMs).toBeLessThanOrEqual(96);
+    expect(clear.type === 'audio_clear' && Math.abs(clear.heardMs - clear.atMs)).toBeLessThanOrEqual(40);
+    expect(h.events.find((e) => e.type === 'output_end')).toMatchObject({
+      reason: 'interrupted',
+      id: clear.id,
+    });
+    const clearIndex = h.events.indexOf(clear);
+    expect(h.audio.filter((a) => a.atEvent > clearIndex)).toHaveLength(0);
+    expect((await h.metrics.bargeIns.get()).values[0].value).toBe(1);
+  });
+
+  it("with bargeIn 'never' the greeting plays to the end over the caller's speech", async () => {
+    const h = harness({ turnTaking: { bargeIn: 'never' } });
+    h.start();
+    h.say(500, 0);
+    h.say(600, 0.3);
+    h.say(3000, 0);
+    await h.session.drained();
+    expect(h.types()).not.toContain('audio_clear');
+    expect(h.events.find((e) => e.type === 'output_end')).toMatchObject({ reason: 'done' });
+    expect(h.audio).toHaveLength(3000 / 20);
+  });
+
+  it('a marker is answered after all audio before it, on the audio clock', async () => {
+    const h = harness();
+    h.start(false);
+    h.say(640, 0);
+    h.session.handle({ type: 'marker', id: 'm' });
+    h.say(320, 0);
+    await h.session.drained();
+    expect(h.events.find((e) => e.type === 'marker')).toEqual({ type: 'marker', id: 'm', atMs: 640 });
+  });
+
+  it('audio sent during the handshake is processed before inputs that follow it', async () => {
+    const h = harness();
+    h.start(false);
+    h.say(640, 0); // the codecs open asynchronously: these frames arrive while the session is starting
+    h.session.handle({ type: 'marker', id: 'after' });
+    await h.session.drained();
+    expect(h.events.find((e) => e.type === 'marker')).toMatchObject({ atMs: 640 });
+  });
+
+  it('bad input is reported with its code and the session carries on; a fatal code closes it', async () => {
+    const h = harness();
+    h.say(20, 0);
+    h.session.handle({ type: 'rejected', code: 'bad_json' });
+    h.start(false);
+    await h.session.drained();
+    h.session.handle({ type: 'audio', data: Uint8Array.of(1, 2, 3) });
+    h.start(false);
+    expect(h.events.filter((e) => e.type === 'error').map((e) => e.type === 'error' && e.code)).toEqual([
+      'not_started',
+      'bad_json',
+      'bad_audio',
+      'already_started',
+    ]);
+    expect(h.calls.closed).toBeNull();
+    h.session.handle({ type: 'rejected', code: 'unsupported_protocol' });
+    expect(h.calls.closed).toEqual({ code: 4001, reason: 'unsupported_protocol' });
+  });
+
+  it('an unsupported format is refused with its code, and the caller may start again', async () => {
+    const h = harness();
+    h.session.handle({
+      type: 'start',
+      input: { encoding: 'mulaw', sample_rate: 16000 },
+      output: { encoding: 'pcm16' },
+      greeting: false,
+      clock: 'audio',
+    });
+    await h.session.drained();
+    h.start(false);
+    await h.session.drained();
+    expect(h.types()).toEqual(['error', 'ready']);
+    expect(h.events[0]).toMatchObject({ code: 'unsupported_sample_rate', fatal: false });
+  });
+
+  it('stops reading when too much audio waits, and reads again once half of it is done', async () => {
+    let open!: () => void;
+    let gate = new Promise<void>((r) => (open = r));
+    const h = harness(
+      { maxInputBacklogMs: 200 },
+      scriptedVad(() => gate),
+    );
+    h.start(false);
+    await h.session.drained();
+    h.say(400, 0);
+    expect(h.calls.pause).toBe(1);
+    expect(h.calls.resume).toBe(0);
+    open();
+    gate = Promise.resolve();
+    await h.session.drained();
+    expect(h.calls.resume).toBe(1);
+    expect(h.session.clockMs).toBe(384); // 12 whole 32 ms frames of the 400 ms
+  });
+
+  it('a hang-up still processes the audio already accepted', async () => {
+    const h = harness();
+    h.start(false);
+    h.say(300, 0.3);
+    h.session.handle({ type: 'hangup' });
+    h.say(300, 0.3); // after the hang-up: ignored
+    await h.session.drained();
+    expect(h.session.clockMs).toBe(288);
+  });
+});

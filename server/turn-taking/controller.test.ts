@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import {
+  TurnController,
+  initialTurnState,
+  reduceTurn,
+  type TurnEvent,
+  type TurnPolicy,
+} from './controller.ts';
+import { bargeInOnSpeech, createPolicies } from './policies.ts';
+
+const start = (outputPlaying: boolean, startMs = 1000): TurnEvent => ({
+  type: 'speech_start',
+  startMs,
+  outputPlaying,
+});
+
+/** Runs scripted [event, nowMs] pairs through one controller; returns every effect with its time. */
+function script(policies: readonly TurnPolicy[], steps: [TurnEvent, number][]) {
+  const c = new TurnController(policies);
+  const effects = steps.flatMap(([event, now]) => c.dispatch(event, now).map((e) => ({ now, ...e })));
+  return { c, effects };
+}
+
+describe('turn-taking controller: barge-in on voice activity', () => {
+  const policies = createPolicies({ bargeIn: 'vad' });
+
+  it('cuts an interruptible reply the caller is still hearing, once', () => {
+    const { c, effects } = script(policies, [
+      [{ type: 'reply_start', id: 'g1', interruptible: true }, 0],
+      [start(true, 1600), 1676],
+      [{ type: 'speech_end', startMs: 1600, endMs: 2400 }, 2800],
+      [start(true, 3000), 3076],
+    ]);
+    expect(effects).toEqual([{ now: 1676, type: 'interrupt', replyId: 'g1', reason: 'barge_in' }]);
+    expect(c.state.reply).toBeNull();
+    expect(c.state.userStartMs).toBe(3000);
+  });
+
+  it('leaves a reply alone when the caller no longer hears it, when it is not interruptible, or when none plays', () => {
+    expect(
+      script(policies, [
+        [{ type: 'reply_start', id: 'a', interruptible: true }, 0],
+        [start(false), 100],
+      ]).effects,
+    ).toEqual([]);
+    expect(
+      script(policies, [
+        [{ type: 'reply_start', id: 'b', interruptible: false }, 0],
+        [start(true), 100],
+      ]).effects,
+    ).toEqual([]);
+    expect(script(policies, [[start(true), 100]]).effects).toEqual([]);
+  });
+
+  it('a reply that ended is not cut later; a stale end does not clear the next reply', () => {
+    const { c, effects } = script(policies, [
+      [{ type: 'reply_start', id: 'a', interruptible: true }, 0],
+      [{ type: 'reply_end', id: 'a', reason: 'done' }, 500],
+      [start(true), 600],
+      [{ type: 'reply_start', id: 'b', interruptible: true }, 700],
+      [{ type: 'reply_end', id: 'a', reason: 'done' }, 800],
+    ]);
+    expect(effects).toEqual([]);
+    expect(c.state.reply).toEqual({ id: 'b', interruptible: true });
+  });
+
+  it("'never' plays every reply to the end", () => {
+    const { effects } = script(createPolicies({ bargeIn: 'never' }), [
+      [{ type: 'reply_start', id: 'a', interruptible: true }, 0],
+      [start(true), 100],
+    ]);
+    expect(effects).toEqual([]);
+  });
+
+  it('two policies asking to cut the same reply cut it once', () => {
+    const { effects } = script(
+      [bargeInOnSpeech, { ...bargeInOnSpeech, name: 'again' }],
+      [
+        [{ type: 'reply_start', id: 'a', interruptible: true }, 0],
+        [start(true), 100],
+      ],
+    );
+    expect(effects.filter((e) => e.type === 'interrupt')).toHaveLength(1);
+  });
+});
+
+describe('turn-taking controller: pure reducer and timers', () => {
+  it('never mutates the state it is given', () => {
+    const frozen = Object.freeze({
+      ...initialTurnState,
+      reply: Object.freeze({ id: 'a', interruptible: true }),
+    });
+    const [next, effects] = reduceTurn(frozen, start(true), 100, [bargeInOnSpeech]);
+    expect(effects).toHaveLength(1);
+    expect(frozen.reply).toEqual({ id: 'a', interruptible: true });
+    expect(next.reply).toBeNull();
+  });
+
+  it('a timer is an effect, held in the state until it is due, then comes back as an event', () => {
+    // A policy that wants to hear again 2 s after the caller stops (the shape of false-interruption recovery).
+    const fired: string[] = [];
+    const later: TurnPolicy = {
+      name: 'later',
+      decide(state, event, nowMs) {
+        if (event.type === 'speech_end') return [{ type: 'set_timer', name: 'resume', dueMs: nowMs + 2000 }];
+        if (event.type === 'speech_start' && 'resume' in state.timers)
+          return [{ type: 'cancel_timer', name: 'resume' }];
+        if (event.type === 'timer') fired.push(event.name);
+        return [];
+      },
+    };
+    const c = new TurnController([later]);
+    expect(c.dispatch({ type: 'speech_end', startMs: 0, endMs: 900 }, 1300)).toEqual([
+      { type: 'set_timer', name: 'resume', dueMs: 3300 },
+    ]);
+    expect(c.dueTimers(3299)).toEqual([]);
+    expect(c.dueTimers(3300)).toEqual(['resume']);
+    c.dispatch({ type: 'timer', name: 'resume' }, 3300);
+    expect(fired).toEqual(['resume']);
+    expect(c.state.timers).toEqual({});
+
+    c.dispatch({ type: 'speech_end', startMs: 4000, endMs: 4500 }, 4900);
+    expect(c.dispatch(start(false, 5000), 5100)).toEqual([{ type: 'cancel_timer', name: 'resume' }]);
+    expect(c.dueTimers(99_999)).toEqual([]);
+  });
+});
