@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
-import { startServer } from '../server/app.ts';
+import { startServer } from '../server/index.ts';
 import { readWav } from '../server/audio/wav.ts';
 import { floatToPcm16 } from '../server/audio/pcm.ts';
 import { StreamClient, chunkPcm16 } from '../server/testing/stream-client.ts';
@@ -17,7 +17,9 @@ import { StreamClient, chunkPcm16 } from '../server/testing/stream-client.ts';
 const runs = Number(process.argv[2] ?? 12);
 const concurrent = Number(process.argv[3] ?? 4);
 const audio = readWav(new URL('../fixtures/audio/barge_in.wav', import.meta.url).pathname).samples;
-const truth = JSON.parse(readFileSync(new URL('../fixtures/audio/barge_in.json', import.meta.url), 'utf8')) as {
+const truth = JSON.parse(
+  readFileSync(new URL('../fixtures/audio/barge_in.json', import.meta.url), 'utf8'),
+) as {
   speech: { startMs: number; endMs: number }[];
 };
 const onset = truth.speech[0].startMs;
@@ -58,7 +60,9 @@ console.log(`runs: ${runs}, ${concurrent} at a time, real time; onset (ground tr
 console.log('| measure | median ms | p90 ms | max ms |');
 console.log('|---|---|---|---|');
 console.log(`| audio.clear arrival (wall) - onset sent | ${stats(results.map((r) => r.clearWall))} |`);
-console.log(`| last greeting frame arrival (wall) - onset sent | ${stats(results.map((r) => r.lastAudioWall))} |`);
+console.log(
+  `| last greeting frame arrival (wall) - onset sent | ${stats(results.map((r) => r.lastAudioWall))} |`,
+);
 console.log(`| audio.clear t_ms - onset (audio clock) | ${stats(results.map((r) => r.clearClock))} |`);
 console.log(`| vad.speech_start t_ms - truth | ${stats(results.map((r) => r.startErr))} |`);
 console.log(`| vad.speech_end t_ms - truth | ${stats(results.map((r) => r.endErr))} |`);

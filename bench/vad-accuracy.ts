@@ -27,7 +27,11 @@ interface Item {
 
 const load = (file: string) => {
   const truth = JSON.parse(readFileSync(`${dir}${file}.json`, 'utf8'));
-  return { samples: readWav(`${dir}${file}.wav`).samples, durationMs: truth.durationMs, speech: truth.speech };
+  return {
+    samples: readWav(`${dir}${file}.wav`).samples,
+    durationMs: truth.durationMs,
+    speech: truth.speech,
+  };
 };
 
 const cleanFiles = ['speech_rms', 'speech_scotland', 'overlap', 'barge_in'];
@@ -47,14 +51,23 @@ cleanFiles.forEach((f, i) => {
 });
 
 if (existsSync(sharedNoise)) {
-  const noises = readdirSync(sharedNoise).filter((n) => n.endsWith('.wav') && !n.includes('pink') && !n.includes('white'));
+  const noises = readdirSync(sharedNoise).filter(
+    (n) => n.endsWith('.wav') && !n.includes('pink') && !n.includes('white'),
+  );
   for (const [i, n] of noises.entries()) {
     const wav = readWav(`${sharedNoise}${n}`);
     const noise = await resampleAll(wav.samples, wav.sampleRate, 16000);
     const base = load(cleanFiles[i % cleanFiles.length]);
     const speechPower = powerInSegments(base.samples, 16000, base.speech);
-    const { mix } = mixAtSnr(base.samples, noise.subarray(16000, 16000 + base.samples.length), 5, { signalPower: speechPower });
-    items.push({ name: `${cleanFiles[i % cleanFiles.length]}+${n.replace('.wav', '')}`, condition: 'real noise 5 dB', ...base, samples: mix });
+    const { mix } = mixAtSnr(base.samples, noise.subarray(16000, 16000 + base.samples.length), 5, {
+      signalPower: speechPower,
+    });
+    items.push({
+      name: `${cleanFiles[i % cleanFiles.length]}+${n.replace('.wav', '')}`,
+      condition: 'real noise 5 dB',
+      ...base,
+      samples: mix,
+    });
   }
 } else {
   console.log('(skipping real-noise conditions: ../shared/data/noise is absent)');

@@ -14,7 +14,9 @@ for (let i = 0; i + SILERO_FRAME_SAMPLES <= audio.length; i += SILERO_FRAME_SAMP
   frames.push(audio.slice(i, i + SILERO_FRAME_SAMPLES));
 }
 const rounds = 10;
-console.log(`frames per round: ${frames.length} (${((frames.length * 32) / 1000).toFixed(1)} s of audio), rounds: ${rounds}`);
+console.log(
+  `frames per round: ${frames.length} (${((frames.length * 32) / 1000).toFixed(1)} s of audio), rounds: ${rounds}`,
+);
 console.log('| version | mean ms per frame | p50 | p99 | real-time factor |');
 console.log('|---|---|---|---|---|');
 for (const version of ['v4', 'v5', 'v6'] as const) {
@@ -35,6 +37,8 @@ for (const version of ['v4', 'v5', 'v6'] as const) {
   times.sort((a, b) => a - b);
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
   const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))];
-  console.log(`| ${version} | ${mean.toFixed(3)} | ${q(0.5).toFixed(3)} | ${q(0.99).toFixed(3)} | ${(mean / 32).toFixed(4)} |`);
+  console.log(
+    `| ${version} | ${mean.toFixed(3)} | ${q(0.5).toFixed(3)} | ${q(0.99).toFixed(3)} | ${(mean / 32).toFixed(4)} |`,
+  );
   await model.release();
 }

@@ -28,12 +28,20 @@ const truth = JSON.parse(
 ) as { speech: { startMs: number; endMs: number }[] };
 /** Utterances that start inside the streamed audio (the VAD closes the last one on the marker's flush at most). */
 const expected = truth.speech.filter((s) => s.startMs + 200 < seconds * 1000).length;
-const frames = chunkPcm16(floatToPcm16(audio.subarray(0, Math.min(audio.length, seconds * 16000))), 16000, 20);
+const frames = chunkPcm16(
+  floatToPcm16(audio.subarray(0, Math.min(audio.length, seconds * 16000))),
+  16000,
+  20,
+);
 
-const server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', '--log-level', 'warn'], {
-  cwd: new URL('..', import.meta.url).pathname,
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const server = spawn(
+  process.execPath,
+  ['--import', 'tsx', 'server/main.ts', '--port', '0', '--log-level', 'warn'],
+  {
+    cwd: new URL('..', import.meta.url).pathname,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 const url = await new Promise<string>((resolve, reject) => {
   server.stdout.on('data', (d: Buffer) => {
     const m = /WebSocket (ws:\/\/\S+)\)/.exec(d.toString());
@@ -48,7 +56,8 @@ function serverCpuSeconds(): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+const q = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
 console.log(`server: ${url}; audio per session: ${(frames.length * 20) / 1000} s`);
 console.log(

@@ -25,13 +25,21 @@ const fixture = (name: string) => ({
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer({ port: 0, logger: pino({ level: 'silent' }), writer: { stallTimeoutMs: 2000 } });
+  server = await startServer({
+    port: 0,
+    logger: pino({ level: 'silent' }),
+    writer: { stallTimeoutMs: 2000 },
+  });
 });
 afterAll(async () => {
   await server?.close();
 });
 
-function expectSegmentsNearTruth(client: StreamClient, truth: { startMs: number; endMs: number }[], tolMs: number) {
+function expectSegmentsNearTruth(
+  client: StreamClient,
+  truth: { startMs: number; endMs: number }[],
+  tolMs: number,
+) {
   const starts = client.messages('vad.speech_start');
   const ends = client.messages('vad.speech_end');
   expect(starts.length).toBe(truth.length);
@@ -46,7 +54,12 @@ describe('HTTP', () => {
   it('serves /health and Prometheus /metrics', async () => {
     const base = `http://127.0.0.1:${server.port}`;
     const health = await (await fetch(`${base}/health`)).json();
-    expect(health).toMatchObject({ status: 'ok', vad: 'silero-v5', protocol: 1, eot: 'banter-eot@1.0.0 (banter-eot/1)' });
+    expect(health).toMatchObject({
+      status: 'ok',
+      vad: 'silero-v5',
+      protocol: 1,
+      eot: 'banter-eot@1.0.0 (banter-eot/1)',
+    });
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('banter_sessions_active');
     expect(metrics).toContain('banter_vad_frame_seconds_bucket');
@@ -58,7 +71,9 @@ describe('start-up', () => {
     const dir = mkdtempSync(join(tmpdir(), 'banter-eot-'));
     cpSync(new URL('../models/eot', import.meta.url).pathname, dir, { recursive: true });
     writeFileSync(join(dir, 'model.onnx'), 'truncated');
-    await expect(startServer({ port: 0, logger: pino({ level: 'silent' }), eotModelPath: dir })).rejects.toMatchObject({
+    await expect(
+      startServer({ port: 0, logger: pino({ level: 'silent' }), eotModelPath: dir }),
+    ).rejects.toMatchObject({
       name: 'ModelError',
       code: 'model_corrupt',
     });
@@ -129,7 +144,8 @@ describe('streaming in real time', () => {
     const received = pcm16ToFloat(Buffer.concat(client.audioFrames.map((f) => f.data)));
     expect(received.length).toBe(Math.ceil(greeting.length / 320) * 320);
     let maxDiff = 0;
-    for (let i = 0; i < greeting.length; i++) maxDiff = Math.max(maxDiff, Math.abs(received[i] - greeting[i]));
+    for (let i = 0; i < greeting.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs(received[i] - greeting[i]));
     expect(maxDiff).toBeLessThan(2 / 32768);
     // Paced: ~3.1 s of audio took about that long to arrive.
     const span = client.audioFrames.at(-1)!.wallMs - client.audioFrames[0].wallMs;
@@ -176,7 +192,10 @@ describe('input encodings', () => {
 
   it('hears pcm16 at 48 kHz', async () => {
     const pcm48 = floatToPcm16(await resampleAll(audio, 16000, 48000));
-    const client = await StreamClient.start(server.url, { input: { encoding: 'pcm16', sample_rate: 48000 }, greeting: false });
+    const client = await StreamClient.start(server.url, {
+      input: { encoding: 'pcm16', sample_rate: 48000 },
+      greeting: false,
+    });
     await client.stream(chunkPcm16(pcm48, 48000, 20), 20, false);
     await client.flush();
     expectSegmentsNearTruth(client, truth.speech, 100);
@@ -187,7 +206,10 @@ describe('input encodings', () => {
     const ulaw = alawmulaw.mulaw.encode(floatToInt16(await resampleAll(audio, 16000, 8000)));
     const frames: Uint8Array[] = [];
     for (let i = 0; i < ulaw.length; i += 160) frames.push(ulaw.subarray(i, i + 160));
-    const client = await StreamClient.start(server.url, { input: { encoding: 'mulaw', sample_rate: 8000 }, greeting: false });
+    const client = await StreamClient.start(server.url, {
+      input: { encoding: 'mulaw', sample_rate: 8000 },
+      greeting: false,
+    });
     await client.stream(frames, 20, false);
     await client.flush();
     expectSegmentsNearTruth(client, truth.speech, 100);
@@ -242,7 +264,12 @@ describe('bad input gets a coded error and the session survives', () => {
     client.sendJson({ type: 'session.start', protocol: 1, input: { encoding: 'flac', sample_rate: 16000 } });
     await expectError(client, 'invalid_message');
     // After all that, a correct handshake still works.
-    client.sendJson({ type: 'session.start', protocol: 1, input: { encoding: 'pcm16', sample_rate: 16000 }, greeting: false });
+    client.sendJson({
+      type: 'session.start',
+      protocol: 1,
+      input: { encoding: 'pcm16', sample_rate: 16000 },
+      greeting: false,
+    });
     await client.waitFor('session.ready');
     client.sendJson({ type: 'session.start', protocol: 1, input: { encoding: 'pcm16', sample_rate: 16000 } });
     await expectError(client, 'already_started');
@@ -255,7 +282,12 @@ describe('bad input gets a coded error and the session survives', () => {
     const { audio, truth } = fixture('speech_rms');
     const pcm48 = floatToPcm16(await resampleAll(audio, 16000, 48000));
     const client = await StreamClient.connect(server.url);
-    client.sendJson({ type: 'session.start', protocol: 1, input: { encoding: 'pcm16', sample_rate: 48000 }, greeting: false });
+    client.sendJson({
+      type: 'session.start',
+      protocol: 1,
+      input: { encoding: 'pcm16', sample_rate: 48000 },
+      greeting: false,
+    });
     await client.stream(chunkPcm16(pcm48, 48000, 20), 20, false);
     const marker = await client.flush();
     expect(client.messages('error')).toEqual([]);
@@ -266,7 +298,11 @@ describe('bad input gets a coded error and the session survives', () => {
 
   it('an unsupported protocol version is fatal with close code 4001', async () => {
     const client = await StreamClient.connect(server.url);
-    client.sendJson({ type: 'session.start', protocol: 99, input: { encoding: 'pcm16', sample_rate: 16000 } });
+    client.sendJson({
+      type: 'session.start',
+      protocol: 99,
+      input: { encoding: 'pcm16', sample_rate: 16000 },
+    });
     expect(await expectError(client, 'unsupported_protocol')).toMatchObject({ fatal: true });
     await client.whenClosed();
     expect(client.closeCode).toBe(4001);

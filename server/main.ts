@@ -1,15 +1,17 @@
-/** Entry point: `npm start` (flags: --port, --host, --vad-version, --vad-model, --greeting, --log-level). */
-import { startServer } from './app.ts';
-import { configFromEnvironment } from './config.ts';
-import { ModelError } from './models/registry.ts';
+/** Entry point: `npm start` (flags: --port, --host, --vad-version, --vad-model, --eot-model, --greeting, --log-level). */
+import { ModelError, configFromEnvironment, startServer } from './index.ts';
 
-const server = await startServer(configFromEnvironment(process.argv.slice(2), process.env)).catch((err: unknown) => {
-  if (!(err instanceof ModelError)) throw err;
-  // A coded, one-line reason instead of a stack trace: the operator's fix is in the model folder.
-  console.error(`banter cannot start: ${err.message}`);
-  process.exit(2);
-});
-console.log(`banter is listening: http://127.0.0.1:${server.port}/ (WebSocket ${server.url}). Ctrl-C stops it.`);
+const server = await startServer(configFromEnvironment(process.argv.slice(2), process.env)).catch(
+  (err: unknown) => {
+    if (!(err instanceof ModelError)) throw err;
+    // A coded, one-line reason instead of a stack trace: the operator's fix is in the model folder.
+    console.error(`banter cannot start: ${err.message}`);
+    process.exit(2);
+  },
+);
+console.log(
+  `banter is listening: http://127.0.0.1:${server.port}/ (WebSocket ${server.url}). Ctrl-C stops it.`,
+);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -6,8 +6,16 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'banter_process_' });
   return {
     registry,
-    sessionsActive: new Gauge({ name: 'banter_sessions_active', help: 'Open sessions', registers: [registry] }),
-    sessionsTotal: new Counter({ name: 'banter_sessions_total', help: 'Sessions started', registers: [registry] }),
+    sessionsActive: new Gauge({
+      name: 'banter_sessions_active',
+      help: 'Open sessions',
+      registers: [registry],
+    }),
+    sessionsTotal: new Counter({
+      name: 'banter_sessions_total',
+      help: 'Sessions started',
+      registers: [registry],
+    }),
     framesProcessed: new Counter({
       name: 'banter_vad_frames_total',
       help: 'Caller audio frames (32 ms) run through the VAD',
@@ -25,8 +33,16 @@ export function createMetrics() {
       labelNames: ['code'] as const,
       registers: [registry],
     }),
-    bargeIns: new Counter({ name: 'banter_barge_ins_total', help: 'Outputs cut by caller speech', registers: [registry] }),
-    outputFrames: new Counter({ name: 'banter_output_frames_total', help: 'Audio frames sent', registers: [registry] }),
+    bargeIns: new Counter({
+      name: 'banter_barge_ins_total',
+      help: 'Outputs cut by caller speech',
+      registers: [registry],
+    }),
+    outputFrames: new Counter({
+      name: 'banter_output_frames_total',
+      help: 'Audio frames sent',
+      registers: [registry],
+    }),
   };
 }
 

@@ -12,7 +12,9 @@ export const DEFAULT_RATE = 16000;
  * and the context, so the client never resamples itself.
  */
 export function contextRateFor(requested?: number): number {
-  return requested !== undefined && (PCM_SAMPLE_RATES as readonly number[]).includes(requested) ? requested : DEFAULT_RATE;
+  return requested !== undefined && (PCM_SAMPLE_RATES as readonly number[]).includes(requested)
+    ? requested
+    : DEFAULT_RATE;
 }
 
 /** Duration of a PCM16 mono frame of `bytes` bytes, ms. */

@@ -53,7 +53,9 @@ function render(): void {
   $('state').textContent = d.state;
   $('state').dataset.state = d.state;
   $('session').textContent = d.sessionId ?? '-';
-  $('rates').textContent = d.contextRate ? `${d.contextRate} Hz audio context, ${d.wireRate} Hz on the wire` : '-';
+  $('rates').textContent = d.contextRate
+    ? `${d.contextRate} Hz audio context, ${d.wireRate} Hz on the wire`
+    : '-';
   $('mic').textContent = `${d.micFramesSent} frames sent`;
   $('audio').textContent =
     `${d.framesReceived} received, ${d.framesPlayed} played, ${d.framesDropped} dropped` +

@@ -35,7 +35,6 @@ export class PlaybackQueue {
     this.chunks.push({ samples, startMs, durationMs, read: 0 });
   }
 
-
   /** Fills `out` with queued audio, then silence; returns how many samples were audio. */
   render(out: Float32Array): number {
     let written = 0;

@@ -7,12 +7,7 @@
  */
 import { PROTOCOL_VERSION, ServerMessage, type ClientMessage } from '../../server/protocol/messages.ts';
 import { CAPTURE_FRAME_MS, contextRateFor, pcm16DurationMs } from './audio-format.ts';
-import type {
-  CaptureFrame,
-  CaptureOptions,
-  PlaybackCommand,
-  PlaybackReport,
-} from './worklet-messages.ts';
+import type { CaptureFrame, CaptureOptions, PlaybackCommand, PlaybackReport } from './worklet-messages.ts';
 
 export type ClientState = 'idle' | 'starting' | 'running' | 'stopping' | 'closed';
 export type LogKind = 'info' | 'speech' | 'output' | 'barge-in' | 'error';

@@ -246,7 +246,7 @@ export async function spawnLocalServer(timeoutMs = 60_000): Promise<LocalServer>
 
 /** banter in this process on a free port, quiet. Loaded lazily so the harness also runs against servers elsewhere. */
 export async function startLocalServer(): Promise<LocalServer> {
-  const { startServer } = await import('../../server/app.ts');
+  const { startServer } = await import('../../server/index.ts');
   return startServer({ port: 0, logLevel: 'silent' });
 }
 

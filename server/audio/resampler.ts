@@ -30,9 +30,15 @@ export async function createResampler(inputRate: number, outputRate: number): Pr
 }
 
 /** One-shot conversion of a whole buffer (files, fixtures, the greeting). */
-export async function resampleAll(samples: Float32Array, inputRate: number, outputRate: number): Promise<Float32Array> {
+export async function resampleAll(
+  samples: Float32Array,
+  inputRate: number,
+  outputRate: number,
+): Promise<Float32Array> {
   if (inputRate === outputRate) return samples;
-  const src = await create(1, inputRate, outputRate, { converterType: ConverterType.SRC_SINC_MEDIUM_QUALITY });
+  const src = await create(1, inputRate, outputRate, {
+    converterType: ConverterType.SRC_SINC_MEDIUM_QUALITY,
+  });
   try {
     return src.simple(samples);
   } finally {

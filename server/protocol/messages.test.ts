@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CLIENT_MESSAGE_TYPES,
-  ClientMessage,
-  SERVER_MESSAGE_TYPES,
-  ServerMessage,
-} from './messages.ts';
+import { CLIENT_MESSAGE_TYPES, ClientMessage, SERVER_MESSAGE_TYPES, ServerMessage } from './messages.ts';
 import { ERRORS } from './errors.ts';
 
 /** One valid example of every message type: the round-trip test fails when a type is added without one. */
@@ -43,13 +38,19 @@ const serverExamples: Record<(typeof SERVER_MESSAGE_TYPES)[number], unknown> = {
 };
 
 describe('protocol v1 messages', () => {
-  it.each(Object.entries(clientExamples))('client %s round-trips through JSON unchanged', (_type, example) => {
-    expect(ClientMessage.parse(JSON.parse(JSON.stringify(example)))).toEqual(example);
-  });
+  it.each(Object.entries(clientExamples))(
+    'client %s round-trips through JSON unchanged',
+    (_type, example) => {
+      expect(ClientMessage.parse(JSON.parse(JSON.stringify(example)))).toEqual(example);
+    },
+  );
 
-  it.each(Object.entries(serverExamples))('server %s round-trips through JSON unchanged', (_type, example) => {
-    expect(ServerMessage.parse(JSON.parse(JSON.stringify(example)))).toEqual(example);
-  });
+  it.each(Object.entries(serverExamples))(
+    'server %s round-trips through JSON unchanged',
+    (_type, example) => {
+      expect(ServerMessage.parse(JSON.parse(JSON.stringify(example)))).toEqual(example);
+    },
+  );
 
   it('rejects unknown types, missing fields and extra fields', () => {
     expect(ClientMessage.safeParse({ type: 'nope' }).success).toBe(false);

@@ -5,11 +5,7 @@
  * position sent by then.
  */
 import WebSocket from 'ws';
-import {
-  ServerMessage,
-  type ServerMessageOf,
-  type SessionStart,
-} from '../protocol/messages.ts';
+import { ServerMessage, type ServerMessageOf, type SessionStart } from '../protocol/messages.ts';
 
 export interface ReceivedEvent {
   message: ServerMessage;
@@ -66,7 +62,12 @@ export class StreamClient {
   /** Connects and completes the handshake. */
   static async start(url: string, start: Partial<SessionStart> = {}): Promise<StreamClient> {
     const client = await StreamClient.connect(url);
-    client.sendJson({ type: 'session.start', protocol: 1, input: { encoding: 'pcm16', sample_rate: 16000 }, ...start });
+    client.sendJson({
+      type: 'session.start',
+      protocol: 1,
+      input: { encoding: 'pcm16', sample_rate: 16000 },
+      ...start,
+    });
     await client.waitFor('session.ready');
     return client;
   }
@@ -94,7 +95,9 @@ export class StreamClient {
   }
 
   /** Sends a marker and waits for its echo: everything sent before has been processed. */
-  async flush(id = `m${Math.random().toString(36).slice(2)}`): Promise<ReceivedEvent & { message: ServerMessageOf<'marker'> }> {
+  async flush(
+    id = `m${Math.random().toString(36).slice(2)}`,
+  ): Promise<ReceivedEvent & { message: ServerMessageOf<'marker'> }> {
     this.sendJson({ type: 'marker', id });
     return this.waitFor('marker', (m) => m.id === id);
   }

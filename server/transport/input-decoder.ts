@@ -7,11 +7,7 @@ import alawmulaw from 'alawmulaw';
 import { OpusDecoder } from 'opus-decoder';
 import { z } from 'zod';
 import { BanterError } from '../protocol/errors.ts';
-import {
-  OPUS_SAMPLE_RATES,
-  PCM_SAMPLE_RATES,
-  type AudioFormat,
-} from '../protocol/messages.ts';
+import { OPUS_SAMPLE_RATES, PCM_SAMPLE_RATES, type AudioFormat } from '../protocol/messages.ts';
 import { int16ToFloat, pcm16ToFloat } from '../audio/pcm.ts';
 import { PIPELINE_SAMPLE_RATE } from '../audio/rates.ts';
 import { createResampler, type Resampler } from '../audio/resampler.ts';
@@ -32,7 +28,9 @@ export interface InputDecoder {
 }
 
 /** Checks a requested input format; returns the coded reason when it is not supported. */
-export function checkInputFormat(format: AudioFormat): 'unsupported_encoding' | 'unsupported_sample_rate' | null {
+export function checkInputFormat(
+  format: AudioFormat,
+): 'unsupported_encoding' | 'unsupported_sample_rate' | null {
   const rate = format.sample_rate;
   switch (format.encoding) {
     case 'pcm16':
@@ -52,7 +50,8 @@ export async function createInputDecoder(
 ): Promise<InputDecoder> {
   const { maxFrameMs } = { ...defaultInputLimits, ...limits };
   const problem = checkInputFormat(format);
-  if (problem) throw new BanterError(problem, `${format.encoding} at ${format.sample_rate} Hz is not supported`);
+  if (problem)
+    throw new BanterError(problem, `${format.encoding} at ${format.sample_rate} Hz is not supported`);
 
   if (format.encoding === 'opus') return createOpusInput(format, maxFrameMs);
 
@@ -63,7 +62,10 @@ export async function createInputDecoder(
     format,
     decode(frame) {
       if (frame.byteLength > maxBytes) {
-        throw new BanterError('frame_too_large', `frame of ${frame.byteLength} bytes exceeds ${maxFrameMs} ms`);
+        throw new BanterError(
+          'frame_too_large',
+          `frame of ${frame.byteLength} bytes exceeds ${maxFrameMs} ms`,
+        );
       }
       if (bytesPerSample === 2 && frame.byteLength % 2 !== 0) {
         throw new BanterError('bad_audio', 'pcm16 frame has an odd number of bytes');
@@ -92,7 +94,10 @@ async function createOpusInput(format: AudioFormat, maxFrameMs: number): Promise
       }
       const out = decoder.decodeFrame(frame);
       if (out.errors.length > 0 || out.samplesDecoded === 0) {
-        throw new BanterError('bad_audio', `opus packet cannot be decoded: ${out.errors[0]?.message ?? 'no samples'}`);
+        throw new BanterError(
+          'bad_audio',
+          `opus packet cannot be decoded: ${out.errors[0]?.message ?? 'no samples'}`,
+        );
       }
       if ((out.samplesDecoded * 1000) / PIPELINE_SAMPLE_RATE > maxFrameMs) {
         throw new BanterError('frame_too_large', 'opus packet longer than the per-frame limit');

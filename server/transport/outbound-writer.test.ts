@@ -14,9 +14,21 @@ function harness(options = {}) {
     },
     clearInterval: (h) => void timers.delete(h as number),
   };
-  const socket = { bufferedAmount: 0, readyState: 1, sent: [] as (string | Uint8Array)[], send(d: string | Uint8Array) { this.sent.push(d); } };
+  const socket = {
+    bufferedAmount: 0,
+    readyState: 1,
+    sent: [] as (string | Uint8Array)[],
+    send(d: string | Uint8Array) {
+      this.sent.push(d);
+    },
+  };
   let stalled = 0;
-  const writer = new OutboundWriter(socket, { frameMs: 20, leadMs: 100, tickMs: 10, highWaterBytes: 1000, stallTimeoutMs: 500, ...options }, clock, () => stalled++);
+  const writer = new OutboundWriter(
+    socket,
+    { frameMs: 20, leadMs: 100, tickMs: 10, highWaterBytes: 1000, stallTimeoutMs: 500, ...options },
+    clock,
+    () => stalled++,
+  );
   const advance = (ms: number) => {
     for (let t = 0; t < ms; t += 10) {
       now += 10;
@@ -65,7 +77,7 @@ describe('OutboundWriter', () => {
     expect(h.writer.isPlaying).toBe(false);
   });
 
-  it('estimates playback from real time, and trusts the caller\'s report', () => {
+  it("estimates playback from real time, and trusts the caller's report", () => {
     const h = harness();
     h.writer.enqueueAudio(frames(50), 'u1');
     h.advance(300);
@@ -102,7 +114,7 @@ describe('OutboundWriter', () => {
     expect(h.socket.sent.filter((d) => typeof d === 'string')).toEqual([]);
   });
 
-  it('restarts pacing from now after the caller\'s buffer ran dry', () => {
+  it("restarts pacing from now after the caller's buffer ran dry", () => {
     const h = harness();
     h.writer.enqueueAudio(frames(5), 'u1');
     h.advance(5000);

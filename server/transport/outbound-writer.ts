@@ -93,7 +93,9 @@ export class OutboundWriter {
    */
   sendControl(message: object | string | Uint8Array): void {
     if (this.closed || this.socket.readyState !== 1) return;
-    this.socket.send(typeof message === 'string' || message instanceof Uint8Array ? message : JSON.stringify(message));
+    this.socket.send(
+      typeof message === 'string' || message instanceof Uint8Array ? message : JSON.stringify(message),
+    );
   }
 
   /**
@@ -129,7 +131,9 @@ export class OutboundWriter {
       this.anchorWall = this.clock.now();
       this.anchorPos = this.sentMs;
     }
-    frames.forEach((data, i) => this.queue.push({ data, tag, onSent: i === frames.length - 1 ? onDone : undefined }));
+    frames.forEach((data, i) =>
+      this.queue.push({ data, tag, onSent: i === frames.length - 1 ? onDone : undefined }),
+    );
     this.pump();
     if (this.queue.length > 0 && this.timer === null) {
       this.timer = this.clock.setInterval(() => this.pump(), this.options.tickMs);

@@ -5,7 +5,12 @@
 import alawmulaw from 'alawmulaw';
 import OpusScript from 'opusscript';
 import { BanterError } from '../protocol/errors.ts';
-import { defaultOutputRate, OPUS_SAMPLE_RATES, PCM_SAMPLE_RATES, type OutputFormat } from '../protocol/messages.ts';
+import {
+  defaultOutputRate,
+  OPUS_SAMPLE_RATES,
+  PCM_SAMPLE_RATES,
+  type OutputFormat,
+} from '../protocol/messages.ts';
 import { Framer } from '../audio/framer.ts';
 import { floatToInt16, floatToPcm16 } from '../audio/pcm.ts';
 import { createResampler, type Resampler } from '../audio/resampler.ts';
@@ -35,7 +40,11 @@ export function resolveOutputRate(format: OutputFormat): number {
       : format.encoding === 'opus'
         ? (OPUS_SAMPLE_RATES as readonly number[]).includes(rate)
         : rate === 8000;
-  if (!ok) throw new BanterError('unsupported_sample_rate', `${format.encoding} output at ${rate} Hz is not supported`);
+  if (!ok)
+    throw new BanterError(
+      'unsupported_sample_rate',
+      `${format.encoding} output at ${rate} Hz is not supported`,
+    );
   return rate;
 }
 
@@ -56,13 +65,18 @@ export async function createOutputEncoder(format: OutputFormat, sourceRate: numb
       const opus = new OpusScript(sampleRate as 48000, 1, OpusScript.Application.VOIP);
       encodeFrame = (frame) => {
         const pcm = floatToInt16(frame);
-        return new Uint8Array(opus.encode(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength), frame.length));
+        return new Uint8Array(
+          opus.encode(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength), frame.length),
+        );
       };
       destroyCodec = () => opus.delete();
       break;
     }
     default:
-      throw new BanterError('unsupported_encoding', `output encoding ${String(format.encoding)} is not supported`);
+      throw new BanterError(
+        'unsupported_encoding',
+        `output encoding ${String(format.encoding)} is not supported`,
+      );
   }
   return {
     encoding: format.encoding,

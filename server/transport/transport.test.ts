@@ -14,7 +14,7 @@ const tone = (hz: number, rate: number, ms: number, amp = 0.5) =>
 /** Dominant frequency by counting zero crossings (enough for a pure tone). */
 function zeroCrossingHz(x: Float32Array, rate: number): number {
   let n = 0;
-  for (let i = 1; i < x.length; i++) if ((x[i - 1] < 0) !== (x[i] < 0)) n++;
+  for (let i = 1; i < x.length; i++) if (x[i - 1] < 0 !== x[i] < 0) n++;
   return (n / 2) * (rate / x.length);
 }
 
@@ -25,7 +25,9 @@ describe('pcm16', () => {
     const x = Float32Array.from([0, 0.5, -0.5, 1.5, -1.5]);
     const bytes = floatToPcm16(x);
     expect(bytes[2]).toBe(0xff & floatToInt16(x)[1]);
-    expect(Array.from(pcm16ToFloat(bytes)).map((v) => Math.round(v * 1000) / 1000)).toEqual([0, 0.5, -0.5, 1, -1]);
+    expect(Array.from(pcm16ToFloat(bytes)).map((v) => Math.round(v * 1000) / 1000)).toEqual([
+      0, 0.5, -0.5, 1, -1,
+    ]);
   });
 });
 
@@ -69,7 +71,9 @@ describe('input decoder', () => {
     expect(checkInputFormat({ encoding: 'pcm16', sample_rate: 24000 })).toBeNull();
     expect(checkInputFormat({ encoding: 'pcm16', sample_rate: 44100 })).toBe('unsupported_sample_rate');
     expect(checkInputFormat({ encoding: 'mulaw', sample_rate: 16000 })).toBe('unsupported_sample_rate');
-    expect(checkInputFormat({ encoding: 'flac' as 'pcm16', sample_rate: 16000 })).toBe('unsupported_encoding');
+    expect(checkInputFormat({ encoding: 'flac' as 'pcm16', sample_rate: 16000 })).toBe(
+      'unsupported_encoding',
+    );
   });
 
   for (const rate of [8000, 16000, 24000, 48000]) {
@@ -77,7 +81,8 @@ describe('input decoder', () => {
       const d = await createInputDecoder({ encoding: 'pcm16', sample_rate: rate });
       const chunks: Float32Array[] = [];
       const x = tone(300, rate, 1000);
-      for (let i = 0; i < x.length; i += rate / 50) chunks.push(d.decode(floatToPcm16(x.subarray(i, i + rate / 50))));
+      for (let i = 0; i < x.length; i += rate / 50)
+        chunks.push(d.decode(floatToPcm16(x.subarray(i, i + rate / 50))));
       const out = Float32Array.from(chunks.flatMap((c) => Array.from(c)));
       expect(Math.abs(out.length - 16000)).toBeLessThan(200);
       expect(zeroCrossingHz(out.subarray(1000, 15000), 16000)).toBeCloseTo(300, -1);
@@ -108,7 +113,9 @@ describe('input decoder', () => {
     expect(() => d.decode(new Uint8Array(0))).toThrow(BanterError);
     // A TOC byte declaring two equal frames over an odd payload, and a code-3 packet cut before its frame count.
     expect(() => d.decode(Uint8Array.from([0b00000001, 1, 2, 3]))).toThrow(/cannot be decoded/);
-    expect(() => d.decode(Uint8Array.from([0b00000011]))).toThrow(expect.objectContaining({ code: 'bad_audio' }));
+    expect(() => d.decode(Uint8Array.from([0b00000011]))).toThrow(
+      expect.objectContaining({ code: 'bad_audio' }),
+    );
     for (const p of packets.slice(10)) out.push(...d.decode(p));
     expect(zeroCrossingHz(Float32Array.from(out).subarray(1600), 16000)).toBeCloseTo(300, -1);
     d.destroy();
@@ -117,7 +124,9 @@ describe('input decoder', () => {
   it('rejects odd-length pcm16 and frames over the per-frame limit with coded errors', async () => {
     const d = await createInputDecoder({ encoding: 'pcm16', sample_rate: 16000 }, { maxFrameMs: 100 });
     expect(() => d.decode(new Uint8Array(3))).toThrow(expect.objectContaining({ code: 'bad_audio' }));
-    expect(() => d.decode(new Uint8Array(3202))).toThrow(expect.objectContaining({ code: 'frame_too_large' }));
+    expect(() => d.decode(new Uint8Array(3202))).toThrow(
+      expect.objectContaining({ code: 'frame_too_large' }),
+    );
     expect(d.decode(new Uint8Array(3200)).length).toBe(1600);
   });
 });
@@ -137,7 +146,9 @@ describe('output encoder', () => {
     const e = await createOutputEncoder({ encoding: 'mulaw' }, 16000);
     const frames = [...e.encode(audio), ...e.flush()];
     expect(frames[0].length).toBe(160);
-    const back = Float32Array.from(frames.flatMap((f) => Array.from(alawmulaw.mulaw.decode(f))).map((v) => v / 32768));
+    const back = Float32Array.from(
+      frames.flatMap((f) => Array.from(alawmulaw.mulaw.decode(f))).map((v) => v / 32768),
+    );
     expect(zeroCrossingHz(back.subarray(800, 7200), 8000)).toBeCloseTo(300, -1);
   });
 
@@ -153,8 +164,10 @@ describe('output encoder', () => {
   });
 
   it('refuses unsupported output rates with a coded error', async () => {
-    await expect(createOutputEncoder({ encoding: 'mulaw', sample_rate: 16000 }, 16000)).rejects.toMatchObject({
-      code: 'unsupported_sample_rate',
-    });
+    await expect(createOutputEncoder({ encoding: 'mulaw', sample_rate: 16000 }, 16000)).rejects.toMatchObject(
+      {
+        code: 'unsupported_sample_rate',
+      },
+    );
   });
 });

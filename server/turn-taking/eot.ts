@@ -15,12 +15,7 @@ import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import ort from 'onnxruntime-node';
 import { z } from 'zod';
-import {
-  type LoadedModel,
-  ModelError,
-  type ModelRegistry,
-  parseSection,
-} from '../models/registry.ts';
+import { type LoadedModel, ModelError, type ModelRegistry, parseSection } from '../models/registry.ts';
 import {
   type BanterSpecialIds,
   CHATML_TEMPLATE,

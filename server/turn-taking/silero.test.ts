@@ -13,17 +13,20 @@ const truth = [
 ];
 
 describe('Silero loader', () => {
-  it.each(['v4', 'v5', 'v6'] as const)('loads bundled %s and finds both utterances of real speech', async (version) => {
-    const model = await loadSilero({ version });
-    expect(model.contract).toBe(version === 'v4' ? 'v4' : 'v5');
-    const segments = await detectSpeechSegments(model, speech.samples);
-    expect(segments).toHaveLength(2);
-    segments.forEach((s, i) => {
-      expect(Math.abs(s.startMs - truth[i].startMs)).toBeLessThan(100);
-      expect(Math.abs(s.endMs - truth[i].endMs)).toBeLessThan(150);
-    });
-    await model.release();
-  });
+  it.each(['v4', 'v5', 'v6'] as const)(
+    'loads bundled %s and finds both utterances of real speech',
+    async (version) => {
+      const model = await loadSilero({ version });
+      expect(model.contract).toBe(version === 'v4' ? 'v4' : 'v5');
+      const segments = await detectSpeechSegments(model, speech.samples);
+      expect(segments).toHaveLength(2);
+      segments.forEach((s, i) => {
+        expect(Math.abs(s.startMs - truth[i].startMs)).toBeLessThan(100);
+        expect(Math.abs(s.endMs - truth[i].endMs)).toBeLessThan(150);
+      });
+      await model.release();
+    },
+  );
 
   it("loads a user's own export from a path and detects its contract from the input names", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'silero-'));

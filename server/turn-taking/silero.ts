@@ -15,7 +15,13 @@ import ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { PIPELINE_SAMPLE_RATE } from '../audio/rates.ts';
 import { npmSpecifier } from '../models/manifest.ts';
-import { bundledModelDir, type LoadedModel, ModelError, ModelRegistry, parseSection } from '../models/registry.ts';
+import {
+  bundledModelDir,
+  type LoadedModel,
+  ModelError,
+  ModelRegistry,
+  parseSection,
+} from '../models/registry.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -36,8 +42,9 @@ export function bundledSileroDir(version: SileroVersion): string {
 /** The graph file of a bundled version, inside its npm package (as its manifest names it). */
 export function bundledSileroPath(version: SileroVersion): string {
   const dir = bundledSileroDir(version);
-  const ref = (JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { files: { model: string } }).files
-    .model;
+  const ref = (
+    JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { files: { model: string } }
+  ).files.model;
   const spec = npmSpecifier(ref);
   return spec === null ? path.join(dir, ref) : require.resolve(spec);
 }
@@ -102,7 +109,11 @@ export async function loadSilero(options: LoadSileroOptions = {}): Promise<Siler
   }
 }
 
-function openSilero(registry: ModelRegistry, version: SileroVersion, modelPath?: string): Promise<LoadedModel> {
+function openSilero(
+  registry: ModelRegistry,
+  version: SileroVersion,
+  modelPath?: string,
+): Promise<LoadedModel> {
   if (!modelPath) return registry.load(bundledSileroDir(version), 'vad');
   return modelPath.endsWith('.onnx') ? registry.loadFile(modelPath, 'vad') : registry.load(modelPath, 'vad');
 }
@@ -110,7 +121,9 @@ function openSilero(registry: ModelRegistry, version: SileroVersion, modelPath?:
 /** The contract a manifest declares, or, for a bare export, the one its input names follow. */
 function sileroContract(model: LoadedModel): 'v4' | 'v5' {
   if ('vad' in model.manifest) {
-    return parseSection(model.manifest, 'vad', SileroSection, model.dir).contract === 'silero-v4' ? 'v4' : 'v5';
+    return parseSection(model.manifest, 'vad', SileroSection, model.dir).contract === 'silero-v4'
+      ? 'v4'
+      : 'v5';
   }
   const inputs = new Set(model.session.inputNames);
   if (inputs.has('state') && inputs.has('input') && inputs.has('sr')) return 'v5';

@@ -12,7 +12,10 @@ export interface SpeechSegment {
 }
 
 /** Per-frame speech probabilities of 16 kHz audio (the tail shorter than a frame is zero-padded). */
-export async function frameProbabilities(model: SileroModel, samples16k: Float32Array): Promise<Float32Array> {
+export async function frameProbabilities(
+  model: SileroModel,
+  samples16k: Float32Array,
+): Promise<Float32Array> {
   const stream = model.createStream();
   const frames = Math.ceil(samples16k.length / SILERO_FRAME_SAMPLES);
   const probs = new Float32Array(frames);
@@ -26,11 +29,15 @@ export async function frameProbabilities(model: SileroModel, samples16k: Float32
 }
 
 /** Speech segments from per-frame probabilities, through the live frame processor. */
-export function segmentsFromProbabilities(probs: ArrayLike<number>, options: Partial<VadOptions> = {}): SpeechSegment[] {
+export function segmentsFromProbabilities(
+  probs: ArrayLike<number>,
+  options: Partial<VadOptions> = {},
+): SpeechSegment[] {
   const vad = new VadFrameProcessor(options);
   const segments: SpeechSegment[] = [];
   const collect = (events: ReturnType<VadFrameProcessor['process']>) => {
-    for (const e of events) if (e.type === 'speech_end') segments.push({ startMs: e.startMs, endMs: e.endMs });
+    for (const e of events)
+      if (e.type === 'speech_end') segments.push({ startMs: e.startMs, endMs: e.endMs });
   };
   for (let i = 0; i < probs.length; i++) collect(vad.process(probs[i]));
   collect(vad.flush());

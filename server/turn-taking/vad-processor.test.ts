@@ -33,7 +33,12 @@ describe('VadFrameProcessor', () => {
 
   it('splits at a pause longer than the redemption time', () => {
     const probs = [...repeat(0.9, 10), ...repeat(0.1, 20), ...repeat(0.9, 10), ...repeat(0.1, 20)];
-    expect(run(probs).map((e) => e.type)).toEqual(['speech_start', 'speech_end', 'speech_start', 'speech_end']);
+    expect(run(probs).map((e) => e.type)).toEqual([
+      'speech_start',
+      'speech_end',
+      'speech_start',
+      'speech_end',
+    ]);
   });
 
   it('uses hysteresis: probabilities between the thresholds neither start nor end speech', () => {
@@ -63,6 +68,8 @@ describe('VadFrameProcessor', () => {
   });
 
   it('rejects thresholds in the wrong order', () => {
-    expect(() => new VadFrameProcessor({ positiveThreshold: 0.3, negativeThreshold: 0.5 })).toThrow(RangeError);
+    expect(() => new VadFrameProcessor({ positiveThreshold: 0.3, negativeThreshold: 0.5 })).toThrow(
+      RangeError,
+    );
   });
 });

@@ -83,7 +83,11 @@ export class VadFrameProcessor {
         if (this.positiveFrames * o.frameMs >= o.minSpeechMs) {
           this.speaking = true;
           this.silenceStartFrame = -1;
-          events.push({ type: 'speech_start', startMs: this.onsetFrame * o.frameMs, confirmedMs: endOfFrameMs });
+          events.push({
+            type: 'speech_start',
+            startMs: this.onsetFrame * o.frameMs,
+            confirmedMs: endOfFrameMs,
+          });
           if (o.keepAudio) this.startSegment(k - this.onsetFrame + 1);
         }
       } else if (probability < o.negativeThreshold) {
@@ -122,7 +126,12 @@ export class VadFrameProcessor {
   }
 
   private endSegment(endMs: number, confirmedMs: number): VadEvent {
-    const event: VadEvent = { type: 'speech_end', startMs: this.onsetFrame * this.options.frameMs, endMs, confirmedMs };
+    const event: VadEvent = {
+      type: 'speech_end',
+      startMs: this.onsetFrame * this.options.frameMs,
+      endMs,
+      confirmedMs,
+    };
     if (this.options.keepAudio) event.audio = concatFloat32(this.segment);
     this.speaking = false;
     this.onsetFrame = -1;
