@@ -56,7 +56,7 @@ describe('HTTP', () => {
     const health = await (await fetch(`${base}/health`)).json();
     expect(health).toMatchObject({
       status: 'ok',
-      vad: 'silero-v5',
+      vad: 'silero-v6',
       protocol: 1,
       eot: 'banter-eot@1.0.0 (banter-eot/1)',
     });

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { SILERO_VERSIONS } from './turn-taking/silero.ts';
+import { DEFAULT_SILERO_VERSION, SILERO_VERSIONS } from './turn-taking/silero.ts';
 import { TurnTakingOptions } from './turn-taking/policies.ts';
 import { VadTuning } from './turn-taking/vad-processor.ts';
 import { WriterTuning } from './transport/outbound-writer.ts';
@@ -25,7 +25,7 @@ export const ServerConfig = z.strictObject({
   /** WebSocket path of protocol v1. */
   wsPath: z.string().startsWith('/').default('/v1/stream'),
   /** Bundled Silero version (docs/PERFORMANCE.md compares them). */
-  vadVersion: z.enum(SILERO_VERSIONS).default('v5'),
+  vadVersion: z.enum(SILERO_VERSIONS).default(DEFAULT_SILERO_VERSION),
   /** A user's own Silero model (folder with manifest.json, or a bare ONNX export); overrides vadVersion. */
   vadModelPath: z.string().optional(),
   /** End-of-turn model folder (manifest.json + ONNX + tokenizer); banter's own models/eot by default. */

@@ -15,4 +15,16 @@ describe('wav', () => {
     expect(Math.abs(stereo.channels[1][100] + a[100])).toBeLessThan(1e-4);
     expect(Math.abs(stereo.samples[100])).toBeLessThan(1e-4);
   });
+
+  it('decodes a WAV that is a view into a larger buffer (node pools small files read from disk)', () => {
+    // Regression: 45 of FSDD's 3000 small files read as empty because node-wav ignored byteOffset.
+    const a = Float32Array.from({ length: 800 }, (_, i) => 0.25 * Math.sin(i / 7));
+    const bytes = encodeWav(a, 8000);
+    const pooled = new Uint8Array(bytes.length + 13);
+    pooled.set(bytes, 13);
+    const got = decodeWav(pooled.subarray(13));
+    expect(got.sampleRate).toBe(8000);
+    expect(got.samples.length).toBe(800);
+    expect(Math.abs(got.samples[100] - a[100])).toBeLessThan(1e-4);
+  });
 });

@@ -16,7 +16,10 @@ export interface WavAudio {
 }
 
 export function decodeWav(bytes: Uint8Array): WavAudio {
-  const { sampleRate, channelData: channels } = wav.decode(bytes);
+  // node-wav reads the underlying ArrayBuffer from offset 0: a view into a larger buffer (node's
+  // pooled Buffers for small files) must be copied out first, or it decodes the wrong bytes.
+  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+  const { sampleRate, channelData: channels } = wav.decode(own);
   let samples = channels[0];
   if (channels.length > 1) {
     samples = new Float32Array(channels[0].length);

@@ -27,6 +27,12 @@ const require = createRequire(import.meta.url);
 
 export type SileroVersion = 'v4' | 'v5' | 'v6';
 export const SILERO_VERSIONS = ['v4', 'v5', 'v6'] as const satisfies readonly SileroVersion[];
+/**
+ * The server's default: v6 scored best on real recordings (bench/vad-real.ts: highest F1, earliest
+ * onsets, and no drift into missing short words after long near-silence as v5 showed), at the cost
+ * of more false speech in noise; figures in docs/PERFORMANCE.md.
+ */
+export const DEFAULT_SILERO_VERSION: SileroVersion = 'v6';
 
 /** Samples per frame at 16 kHz (32 ms), the size Silero was trained on. */
 export const SILERO_FRAME_SAMPLES = 512;
@@ -72,7 +78,7 @@ export interface SileroStream {
 }
 
 export interface LoadSileroOptions {
-  /** Bundled model version (default 'v5'); ignored when `modelPath` is given. */
+  /** Bundled model version (default DEFAULT_SILERO_VERSION); ignored when `modelPath` is given. */
   version?: SileroVersion;
   /** A user's own Silero model: a folder with manifest.json, or a bare ONNX export (v4 or v5/v6 contract). */
   modelPath?: string;
@@ -86,7 +92,7 @@ export interface LoadSileroOptions {
 }
 
 export async function loadSilero(options: LoadSileroOptions = {}): Promise<SileroModel> {
-  const version = options.version ?? 'v5';
+  const version = options.version ?? DEFAULT_SILERO_VERSION;
   const registry = options.registry ?? new ModelRegistry({ intraOpThreads: options.intraOpThreads ?? 1 });
   const owned = !options.registry;
   try {
