@@ -1,6 +1,7 @@
 """Builds the recognizer's training data as shards of fbank features and character labels.
 
     /usr/bin/python3 models/training/asr/build_data.py --shards 60 [--per-shard 500] [--seed 1]
+    /usr/bin/python3 models/training/asr/build_data.py --split valid --shards 2
     /usr/bin/python3 models/training/asr/build_data.py --smoke      # 2 small shards, for the pipeline
 
 Each shard is an independent, seeded draw (shard i uses seed + i), written atomically to
@@ -30,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 import torchaudio.compliance.kaldi as kaldi  # noqa: E402
 
-from asr.synth import RATE, Prosody, load_noises, mix_at_snr, read_wav, set_level, speak  # noqa: E402
+from asr.synth import RATE, Prosody, SynthError, load_noises, mix_at_snr, read_wav, set_level, speak  # noqa: E402
 from asr.text import corpus_sentences, encode  # noqa: E402
 from asr.voices import training_voices  # noqa: E402
 from lib.common import RUNS_ROOT, data_root  # noqa: E402
@@ -49,8 +50,8 @@ def fbank(samples: np.ndarray) -> np.ndarray:
 class Sources:
     """Everything an utterance is drawn from, loaded once."""
 
-    def __init__(self, root: Path, smoke: bool):
-        sentences = corpus_sentences(root)["train"]
+    def __init__(self, root: Path, smoke: bool, split: str = "train"):
+        sentences = corpus_sentences(root)[split]
         self.sentences = sentences[:2000] if smoke else sentences
         voices = training_voices()
         self.espeak = [v for v in voices if v.startswith("espeak-ng:")]
@@ -109,8 +110,13 @@ def utterance(src: Sources, rng: np.random.Generator) -> tuple[np.ndarray, str, 
 def build_shard(src: Sources, path: Path, seed: int, count: int) -> None:
     rng = np.random.default_rng(seed)
     feats, labels, metas = [], [], []
-    for _ in range(count):
-        audio, text, meta = utterance(src, rng)
+    while len(feats) < count:
+        try:
+            audio, text, meta = utterance(src, rng)
+        except SynthError as err:
+            # A rare engine failure on one draw (logged); the next draw replaces it, still seeded.
+            print(f"{path.name}: skipped one utterance: {err}", flush=True)
+            continue
         f = fbank(audio)
         feats.append(f.astype(np.float16))
         labels.append(np.array(encode(text), np.int16))
@@ -132,20 +138,25 @@ def main() -> None:
     ap.add_argument("--shards", type=int, default=60)
     ap.add_argument("--per-shard", type=int, default=500)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", type=Path, default=RUNS_ROOT / "asr" / "data" / "train")
+    ap.add_argument("--split", choices=("train", "valid"), default="train", help="which sentences to speak")
+    ap.add_argument("--out", type=Path, help="default runs/asr/data/<split>")
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    root = RUNS_ROOT / ("asr-smoke" if args.smoke else "asr") / "data"
+    args.out = args.out or root / args.split
     if args.smoke:
-        args.shards, args.per_shard, args.out = 2, 20, RUNS_ROOT / "asr-smoke" / "data" / "train"
+        args.shards, args.per_shard = 2, 20
     args.out.mkdir(parents=True, exist_ok=True)
-    src = Sources(data_root(), args.smoke)
+    src = Sources(data_root(), args.smoke, args.split)
+    # Validation shards draw from their own seed range, never a training shard's.
+    seed_base = args.seed * 100_003 + (50_000 if args.split == "valid" else 0)
     for i in range(args.shards):
         path = args.out / f"shard-{i:05d}.npz"
         if path.exists():
             continue
         t0 = time.time()
-        build_shard(src, path, args.seed * 100_003 + i, args.per_shard)
+        build_shard(src, path, seed_base + i, args.per_shard)
         print(f"{path.name}: {args.per_shard} utterances in {time.time() - t0:.0f} s", flush=True)
 
 

@@ -29,7 +29,8 @@ class SynthError(RuntimeError):
 def _run(cmd: list[str], stdin: bytes | None = None) -> None:
     r = subprocess.run(cmd, input=stdin, capture_output=True)
     if r.returncode != 0:
-        raise SynthError(f"{cmd[0]} failed ({r.returncode}): {r.stderr.decode(errors='replace')[:300]}")
+        detail = r.stderr.decode(errors="replace")[:300]
+        raise SynthError(f"{' '.join(cmd[:1] + cmd[-12:])} failed ({r.returncode}): {detail}")
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
@@ -75,16 +76,18 @@ def speak(
             _run(["text2wave", "-eval", f"(voice_{name})", "-o", str(raw)], stdin=text.encode())
         else:
             raise SynthError(f"no synthesizer for {voice}")
-        effects: list[str] = []
+        # Up to the pipeline rate first: flite's 8 kHz voices would otherwise leave `pitch` (which
+        # works by resampling) below the telephone filter's band edge.
+        effects: list[str] = ["rate", str(RATE)]
         if abs(prosody.tempo - 1.0) > 1e-3:
             effects += ["tempo", "-s", f"{prosody.tempo:.3f}"]
         if prosody.pitch_cents:
             effects += ["pitch", str(prosody.pitch_cents)]
         if prosody.reverb:
             effects += ["reverb", "30", "50", "40"]
-        if prosody.telephone:
-            effects += ["sinc", "300-3400", "rate", "8000"]
-        _run(["sox", str(raw), "-r", str(RATE if not prosody.telephone else 8000), "-b", "16", "-c", "1", str(out), *effects])
+        # Explicit rate effects, no output -r: with -r, sox may resample before `sinc`, below its band edge.
+        effects += ["sinc", "300-3400", "rate", "8000"] if prosody.telephone else ["rate", str(RATE)]
+        _run(["sox", str(raw), "-b", "16", "-c", "1", str(out), *effects])
         if prosody.telephone:
             # The carrier's codec: 8 kHz mu-law, then back up to the pipeline rate as banter's decoder does.
             ulaw = Path(tmp) / "tel.wav"

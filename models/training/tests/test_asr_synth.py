@@ -50,6 +50,12 @@ class Speaking(unittest.TestCase):
         # Band-limited to the telephone band: almost nothing above 4 kHz.
         self.assertLess(spectrum[freqs > 4200].sum() / spectrum.sum(), 0.01)
 
+    @unittest.skipUnless(shutil.which("flite"), "flite not installed")
+    def test_an_8_khz_voice_pitched_down_still_passes_the_telephone_band(self):
+        # Regression: sox's pitch resamples, and at flite kal's 8 kHz that put the band edge over Nyquist.
+        x = speak("hello there", "flite:kal", Prosody(telephone=True, pitch_cents=-300, tempo=0.95))
+        self.assertGreater(len(x), 8000)
+
     def test_evaluation_voices_are_refused_before_anything_is_synthesized(self):
         with self.assertRaises(ValueError):
             speak("hello", "espeak-ng:en-gb-scotland")

@@ -1,0 +1,180 @@
+"""Trains the streaming CTC recognizer on the shards of build_data.py, resumably.
+
+    nohup /usr/bin/python3 models/training/asr/train.py > models/training/runs/asr/train.log 2>&1 &
+    /usr/bin/python3 models/training/asr/train.py --smoke     # a few steps on the smoke shards
+
+Each epoch reads every training shard present when it starts (so it can run beside a data
+build that is still adding shards). A checkpoint (model, optimizer, step, epoch, best dev
+CER) is written every --ckpt-every steps and at each epoch's end to runs/asr/ckpt.pt; a
+restart resumes from it. The best epoch by dev CER is kept as runs/asr/best.pt.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+import sys
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from asr.model import SUBSAMPLE, StreamingCtc  # noqa: E402
+from asr.text import BLANK, decode  # noqa: E402
+from lib.common import RUNS_ROOT, setup_torch  # noqa: E402
+
+
+def load_shard(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    d = np.load(path)
+    fo = np.concatenate([[0], np.cumsum(d["frame_counts"])])
+    lo = np.concatenate([[0], np.cumsum(d["label_counts"])])
+    return [(d["feats"][fo[i] : fo[i + 1]], d["labels"][lo[i] : lo[i + 1]]) for i in range(len(d["frame_counts"]))]
+
+
+def batches(items, max_frames: int, rng: np.random.Generator):
+    """Length-sorted batches of at most max_frames padded frames, in random order."""
+    order = sorted(range(len(items)), key=lambda i: len(items[i][0]))
+    out, cur = [], []
+    for i in order:
+        longest = max([len(items[j][0]) for j in cur] + [len(items[i][0])])
+        if cur and longest * (len(cur) + 1) > max_frames:
+            out.append(cur)
+            cur = []
+        cur.append(i)
+    if cur:
+        out.append(cur)
+    rng.shuffle(out)
+    return out
+
+
+def collate(items, idx):
+    feats = [items[i][0] for i in idx]
+    t = max(len(f) for f in feats)
+    t += t % 2
+    x = torch.zeros(len(idx), t, feats[0].shape[1])
+    for k, f in enumerate(feats):
+        x[k, : len(f)] = torch.from_numpy(f.astype(np.float32))
+    in_lens = torch.tensor([len(f) // SUBSAMPLE for f in feats])
+    labels = [torch.from_numpy(items[i][1].astype(np.int64)) for i in idx]
+    return x, in_lens, torch.cat(labels), torch.tensor([len(y) for y in labels])
+
+
+def greedy(logp: torch.Tensor, length: int) -> str:
+    ids = logp[:length].argmax(-1).tolist()
+    out, prev = [], BLANK
+    for i in ids:
+        if i != prev and i != BLANK:
+            out.append(i)
+        prev = i
+    return decode(out)
+
+
+def edit_distance(a, b) -> int:
+    d = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, d[0] = d[0], i
+        for j, y in enumerate(b, 1):
+            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (x != y))
+    return d[-1]
+
+
+def evaluate(model: StreamingCtc, items) -> dict:
+    model.eval()
+    chars = words = char_err = word_err = 0
+    with torch.no_grad():
+        for idx in batches(items, 40_000, np.random.default_rng(0)):
+            x, in_lens, _, _ = collate(items, idx)
+            logp, _, _ = model(x, *model.initial(len(idx)))
+            for k, i in enumerate(idx):
+                hyp, ref = greedy(logp[k], int(in_lens[k])), decode(items[i][1].tolist())
+                char_err += edit_distance(hyp, ref)
+                word_err += edit_distance(hyp.split(), ref.split())
+                chars += len(ref)
+                words += len(ref.split())
+    model.train()
+    return {"cer": char_err / max(chars, 1), "wer": word_err / max(words, 1), "utterances": len(items)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--max-frames", type=int, default=16_000, help="padded input frames per batch")
+    ap.add_argument("--ckpt-every", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--smoke", action="store_true")
+    args = ap.parse_args()
+    setup_torch(args.seed)
+    torch.use_deterministic_algorithms(False)  # CTC loss has no deterministic CPU backward flag; seeds still fix the run
+    run = RUNS_ROOT / ("asr-smoke" if args.smoke else "asr")
+    train_dir, valid_dir = run / "data" / "train", run / "data" / "valid"
+    if args.smoke:
+        args.epochs, args.ckpt_every = 2, 5
+    shards = sorted(train_dir.glob("shard-*.npz"))
+    if not shards:
+        raise SystemExit(f"no shards in {train_dir}: run asr/build_data.py first")
+    valid = [it for p in sorted(valid_dir.glob("shard-*.npz")) for it in load_shard(p)] or load_shard(shards[0])[:50]
+
+    model = StreamingCtc()
+    first = np.concatenate([f for f, _ in load_shard(shards[0])]).astype(np.float64)
+    model.mean.copy_(torch.from_numpy(first.mean(0)).float())
+    model.std.copy_(torch.from_numpy(first.std(0) + 1e-5).float())
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-2)
+    ctc = torch.nn.CTCLoss(blank=BLANK, zero_infinity=True)
+    state = {"epoch": 0, "step": 0, "best_cer": 1e9, "history": []}
+    ckpt = run / "ckpt.pt"
+    if ckpt.exists():
+        saved = torch.load(ckpt)
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["opt"])
+        state = saved["state"]
+        print(f"resumed at epoch {state['epoch']} step {state['step']}", flush=True)
+
+    def save(path: Path) -> None:
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, path.with_suffix(".tmp"))
+        path.with_suffix(".tmp").replace(path)
+
+    print(f"{sum(p.numel() for p in model.parameters())} parameters", flush=True)
+    while state["epoch"] < args.epochs:
+        epoch = state["epoch"]
+        rng = np.random.default_rng(args.seed * 1000 + epoch)
+        shards = sorted(train_dir.glob("shard-*.npz"))
+        done_in_epoch = state.get("done_in_epoch", 0)
+        t0, losses = time.time(), []
+        for n, shard in enumerate(rng.permutation(len(shards))):
+            if n < done_in_epoch:
+                continue
+            items = load_shard(shards[shard])
+            for idx in batches(items, args.max_frames, rng):
+                x, in_lens, y, y_lens = collate(items, idx)
+                logp, _, _ = model(x, *model.initial(len(idx)))
+                loss = ctc(logp.transpose(0, 1), y, in_lens, y_lens)
+                warm = min(1.0, (state["step"] + 1) / 500)
+                for g in opt.param_groups:
+                    g["lr"] = args.lr * warm
+                opt.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+                opt.step()
+                state["step"] += 1
+                losses.append(float(loss))
+                if state["step"] % args.ckpt_every == 0:
+                    print(f"epoch {epoch} step {state['step']} loss {np.mean(losses[-50:]):.3f}", flush=True)
+            state["done_in_epoch"] = n + 1
+            save(ckpt)
+        dev = evaluate(model, valid)
+        state["history"].append({"epoch": epoch, "loss": float(np.mean(losses)) if losses else None, **dev,
+                                 "shards": len(shards), "minutes": (time.time() - t0) / 60})
+        print(json.dumps(state["history"][-1]), flush=True)
+        if dev["cer"] < state["best_cer"]:
+            state["best_cer"] = dev["cer"]
+            torch.save(model.state_dict(), run / "best.pt")
+        state["epoch"], state["done_in_epoch"] = epoch + 1, 0
+        save(ckpt)
+
+
+if __name__ == "__main__":
+    main()
