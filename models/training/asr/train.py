@@ -141,13 +141,18 @@ def main() -> None:
     while state["epoch"] < args.epochs:
         epoch = state["epoch"]
         rng = np.random.default_rng(args.seed * 1000 + epoch)
-        shards = sorted(train_dir.glob("shard-*.npz"))
+        # The epoch's shard order is fixed when it starts (and kept in the checkpoint), so a resumed
+        # epoch skips exactly the shards it already did even while the data build adds more.
+        if not state.get("epoch_shards"):
+            names = sorted(p.name for p in train_dir.glob("shard-*.npz"))
+            state["epoch_shards"] = [names[i] for i in rng.permutation(len(names))]
+        shards = state["epoch_shards"]
         done_in_epoch = state.get("done_in_epoch", 0)
         t0, losses = time.time(), []
-        for n, shard in enumerate(rng.permutation(len(shards))):
+        for n, name in enumerate(shards):
             if n < done_in_epoch:
                 continue
-            items = load_shard(shards[shard])
+            items = load_shard(train_dir / name)
             for idx in batches(items, args.max_frames, rng):
                 x, in_lens, y, y_lens = collate(items, idx)
                 logp, _, _ = model(x, *model.initial(len(idx)))
@@ -172,7 +177,7 @@ def main() -> None:
         if dev["cer"] < state["best_cer"]:
             state["best_cer"] = dev["cer"]
             torch.save(model.state_dict(), run / "best.pt")
-        state["epoch"], state["done_in_epoch"] = epoch + 1, 0
+        state["epoch"], state["done_in_epoch"], state["epoch_shards"] = epoch + 1, 0, None
         save(ckpt)
 
 
