@@ -46,13 +46,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   // Every model loads (and is checked against its manifest) before the port opens: a missing or
   // broken model is a coded start-up error, never a failure in the middle of a call.
   const models = new ModelRegistry();
-  const eot = await loadEotDetector(config.eotModelPath, models);
-  const vadModel = await loadSilero({
-    version: config.vadVersion,
-    modelPath: config.vadModelPath,
-    registry: models,
+  const loaded = await loadModels(config, models).catch(async (err: unknown) => {
+    await models.close(); // an in-process caller (a test, the evaluator) keeps running: release what did load
+    throw err;
   });
-  const greeting = await loadGreeting(config.greetingPath);
+  const { eot, vadModel, greeting } = loaded;
   const ctx: SessionContext = { config, vadModel, eot, greeting, metrics, log };
 
   const app = express();
@@ -123,4 +121,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 async function loadGreeting(path: string): Promise<Float32Array> {
   const wav = readWav(path);
   return resampleAll(wav.samples, wav.sampleRate, PIPELINE_SAMPLE_RATE);
+}
+
+async function loadModels(config: ServerConfig, models: ModelRegistry) {
+  const eot = await loadEotDetector(config.eotModelPath, models);
+  const vadModel = await loadSilero({
+    version: config.vadVersion,
+    modelPath: config.vadModelPath,
+    registry: models,
+  });
+  return { eot, vadModel, greeting: await loadGreeting(config.greetingPath) };
 }

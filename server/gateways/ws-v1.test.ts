@@ -76,6 +76,6 @@ describe('protocol v1 gateway', () => {
           input: { encoding: 'pcm16', sample_rate: 16000 },
         }),
       ),
-    ).toMatchObject({ type: 'rejected', code: 'unsupported_protocol' });
+    ).toMatchObject({ type: 'start_refused', code: 'unsupported_protocol' });
   });
 });

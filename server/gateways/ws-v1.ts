@@ -46,7 +46,7 @@ export function parseTextFrame(text: string): SessionInput {
     case 'session.start':
       if (msg.protocol !== PROTOCOL_VERSION) {
         return {
-          type: 'rejected',
+          type: 'start_refused',
           code: 'unsupported_protocol',
           message: `protocol ${msg.protocol} requested; this server speaks ${PROTOCOL_VERSION}`,
         };

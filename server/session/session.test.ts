@@ -153,8 +153,22 @@ describe('Session', () => {
       'bad_audio',
       'already_started',
     ]);
+    // A second handshake in a foreign protocol version is a second handshake, not a fatal error.
+    h.session.handle({ type: 'start_refused', code: 'unsupported_protocol', message: 'v2' });
+    expect(h.events.at(-1)).toMatchObject({ type: 'error', code: 'already_started', fatal: false });
     expect(h.calls.closed).toBeNull();
     h.session.handle({ type: 'rejected', code: 'unsupported_protocol' });
+    expect(h.calls.closed).toEqual({ code: 4001, reason: 'unsupported_protocol' });
+  });
+
+  it('a first handshake in a foreign protocol version is fatal', () => {
+    const h = harness();
+    h.session.handle({
+      type: 'start_refused',
+      code: 'unsupported_protocol',
+      message: 'protocol 2 requested',
+    });
+    expect(h.events[0]).toMatchObject({ type: 'error', code: 'unsupported_protocol', fatal: true });
     expect(h.calls.closed).toEqual({ code: 4001, reason: 'unsupported_protocol' });
   });
 

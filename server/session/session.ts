@@ -110,6 +110,11 @@ export class Session {
         });
       case 'hangup':
         return this.hangup();
+      case 'start_refused':
+        // A second handshake is answered as one, whatever its version (as before the gateway split).
+        return this.state === 'awaiting_start'
+          ? this.report(input.code, input.message)
+          : this.report('already_started');
       case 'rejected':
         return this.report(input.code, input.message);
     }
@@ -138,9 +143,14 @@ export class Session {
       }
       const { decoder, encoder } = codecs;
       this.decoder = decoder;
-      this.detector = new SpeechDetector(this.ctx.vadModel.createStream(), this.ctx.config.vad, (s) =>
-        this.ctx.metrics.vadFrameSeconds.observe(s),
-      );
+      try {
+        this.detector = new SpeechDetector(this.ctx.vadModel.createStream(), this.ctx.config.vad, (s) =>
+          this.ctx.metrics.vadFrameSeconds.observe(s),
+        );
+      } catch (err) {
+        encoder.destroy(); // the decoder is the session's now: dispose() releases it
+        throw err;
+      }
       if (this.state === 'closed') {
         // The caller left during the handshake: nothing goes out, but the audio it sent is still heard.
         encoder.destroy();
@@ -178,6 +188,8 @@ export class Session {
     try {
       samples = this.decoder.decode(data);
     } catch (err) {
+      // Handshake audio of a caller that already left is still heard, but nobody is there to tell.
+      if (this.state === 'closed') return;
       if (err instanceof BanterError) this.report(err.code, err.message);
       else this.report('bad_audio', String(err));
       return;

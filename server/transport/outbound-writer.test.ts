@@ -121,4 +121,16 @@ describe('OutboundWriter', () => {
     h.writer.enqueueAudio(frames(50), 'u2');
     expect(h.audio()).toBe(5 + 6);
   });
+
+  it('an empty enqueue ends its utterance after the frames queued before it, or at once when none wait', () => {
+    const h = harness();
+    const order: string[] = [];
+    h.writer.enqueueAudio(frames(20), 'u1', () => order.push('first frames sent'));
+    h.writer.enqueueAudio([], 'u1', () => order.push('utterance done'));
+    expect(order).toEqual([]);
+    h.advance(1000);
+    expect(order).toEqual(['first frames sent', 'utterance done']);
+    h.writer.enqueueAudio([], 'u2', () => order.push('empty done'));
+    expect(order.at(-1)).toBe('empty done');
+  });
 });

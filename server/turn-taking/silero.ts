@@ -8,7 +8,7 @@
  *   the last 64 samples of the previous one, as Silero's reference wrapper does;
  *   without that context v5 reacts late and scores worse.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
@@ -121,7 +121,9 @@ function openSilero(
   modelPath?: string,
 ): Promise<LoadedModel> {
   if (!modelPath) return registry.load(bundledSileroDir(version), 'vad');
-  return modelPath.endsWith('.onnx') ? registry.loadFile(modelPath, 'vad') : registry.load(modelPath, 'vad');
+  // A folder is a model folder with a manifest; anything else is taken as a bare ONNX export.
+  const isFolder = statSync(modelPath, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  return isFolder ? registry.load(modelPath, 'vad') : registry.loadFile(modelPath, 'vad');
 }
 
 /** The contract a manifest declares, or, for a bare export, the one its input names follow. */
