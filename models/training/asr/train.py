@@ -28,10 +28,12 @@ from lib.common import RUNS_ROOT, setup_torch  # noqa: E402
 
 
 def load_shard(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
-    d = np.load(path)
-    fo = np.concatenate([[0], np.cumsum(d["frame_counts"])])
-    lo = np.concatenate([[0], np.cumsum(d["label_counts"])])
-    return [(d["feats"][fo[i] : fo[i + 1]], d["labels"][lo[i] : lo[i + 1]]) for i in range(len(d["frame_counts"]))]
+    with np.load(path) as d:
+        # Each d[key] reads (and copies) the whole array again: read every array once.
+        feats, labels, fc, lc = d["feats"], d["labels"], d["frame_counts"], d["label_counts"]
+    fo = np.concatenate([[0], np.cumsum(fc)])
+    lo = np.concatenate([[0], np.cumsum(lc)])
+    return [(feats[fo[i] : fo[i + 1]], labels[lo[i] : lo[i + 1]]) for i in range(len(fc))]
 
 
 def batches(items, max_frames: int, rng: np.random.Generator):
