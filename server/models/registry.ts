@@ -192,39 +192,28 @@ export class ModelRegistry {
 
   load(dir: string, expectKind?: ModelKind): Promise<LoadedModel> {
     const key = path.resolve(dir);
-    let p = this.models.get(key);
-    if (!p) {
-      p = loadModel(key, expectKind, this.options);
-      this.models.set(key, p);
-      p.catch(() => this.models.delete(key));
-    }
-    return p.then((m) => {
-      if (expectKind && m.manifest.kind !== expectKind) {
-        throw new ModelError(
-          'model_mismatch',
-          key,
-          `expected a model of kind "${expectKind}", manifest says "${m.manifest.kind}"`,
-        );
-      }
-      return m;
-    });
+    return this.shared(key, () => loadModel(key, expectKind, this.options), expectKind);
   }
 
   /** A bare ONNX file (see loadGraphFile), shared like a folder. */
   loadFile(file: string, kind: ModelKind): Promise<LoadedModel> {
-    const key = `file:${path.resolve(file)}`;
+    return this.shared(`file:${path.resolve(file)}`, () => loadGraphFile(file, kind, this.options), kind);
+  }
+
+  /** One load per key; a cached model asked for as another kind is model_mismatch. */
+  private shared(key: string, open: () => Promise<LoadedModel>, kind?: ModelKind): Promise<LoadedModel> {
     let p = this.models.get(key);
     if (!p) {
-      p = loadGraphFile(file, kind, this.options);
+      p = open();
       this.models.set(key, p);
       p.catch(() => this.models.delete(key));
     }
     return p.then((m) => {
-      if (m.manifest.kind !== kind) {
+      if (kind && m.manifest.kind !== kind) {
         throw new ModelError(
           'model_mismatch',
           m.dir,
-          `${file} is loaded as a "${m.manifest.kind}" model, not "${kind}"`,
+          `expected a model of kind "${kind}", manifest says "${m.manifest.kind}"`,
         );
       }
       return m;
