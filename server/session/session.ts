@@ -25,8 +25,8 @@ import { executeTurnEffects } from './effects.ts';
 import type { CallerLink, SessionInput } from './events.ts';
 import { InputQueue } from './input-queue.ts';
 import { Playout } from './playout.ts';
+import { Producers } from './producers.ts';
 import { playPcm, type ReplyHandle } from './reply.ts';
-import { settleWithin } from './settle.ts';
 
 /** Shared by every session of one server: models are loaded once. */
 export interface SessionContext {
@@ -53,7 +53,10 @@ export class Session {
   private decoder: InputDecoder | null = null;
   private detector: SpeechDetector | null = null;
   /** Producers pushing into replies; closing waits (briefly) for them to stop. */
-  private readonly feeders = new Set<Promise<void>>();
+  private readonly producers = new Producers((err) => {
+    this.log.error({ err }, 'reply producer failed');
+    this.fail('internal');
+  });
   private disposed = false;
 
   constructor(
@@ -236,7 +239,7 @@ export class Session {
   private playGreeting(): void {
     const reply = this.playout.begin('greeting');
     this.follow(reply);
-    this.feed(
+    this.producers.add(
       playPcm(reply, this.ctx.greeting, {
         chunkSamples: samplesForMs(REPLY_CHUNK_MS),
         aheadMs: REPLY_AHEAD_MS,
@@ -250,15 +253,6 @@ export class Session {
     void reply.done.then((outcome) =>
       this.dispatch({ type: 'reply_end', id: reply.id, reason: outcome.reason }),
     );
-  }
-
-  private feed(producer: Promise<void>): void {
-    const tracked = producer.catch((err: unknown) => {
-      this.log.error({ err }, 'reply producer failed');
-      this.fail('internal');
-    });
-    this.feeders.add(tracked);
-    void tracked.finally(() => this.feeders.delete(tracked));
   }
 
   /** The connection is gone: finish what was accepted, then release per-session state. */
@@ -294,7 +288,7 @@ export class Session {
     if (this.disposed) return;
     this.disposed = true;
     // Producers saw their reply cut (playout.close); give them a moment to leave before their encoder goes.
-    await settleWithin([...this.feeders], STAGE_CANCEL_GRACE_MS);
+    await this.producers.settle(STAGE_CANCEL_GRACE_MS);
     this.decoder?.destroy();
     this.playout.destroy();
     this.ctx.metrics.sessionsActive.dec();
