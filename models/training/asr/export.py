@@ -44,3 +44,49 @@ def run_chunked(model: StreamingCtc, feats: torch.Tensor, chunk: int) -> torch.T
 
 
 assert CONV_CONTEXT == 2
+
+
+def write_model_folder(model: StreamingCtc, out: Path, name: str, version: str, parity_frames: int = 40) -> None:
+    """model.onnx + manifest.json (kind "asr", contract banter-ctc/1) + parity.json, ready for the registry."""
+    from asr.model import SUBSAMPLE
+    from asr.text import BLANK, VOCAB
+    from lib.export import sha256, write_json, write_parity
+
+    out.mkdir(parents=True, exist_ok=True)
+    desc = export_streaming(model, out / "model.onnx")
+    manifest = {
+        "schema": "banter.model/1",
+        "name": name,
+        "kind": "asr",
+        "version": version,
+        "description": "Streaming CTC recognizer: Kaldi fbank (80) in, character log-probabilities out",
+        "files": {"model": "model.onnx"},
+        "sha256": {"model.onnx": sha256(out / "model.onnx")},
+        "inputs": desc["inputs"],
+        "outputs": desc["outputs"],
+        "rates": {"sample_rate_hz": 16000, "frame_ms": 10 * SUBSAMPLE},
+        "vocab": {"size": len(VOCAB), "special_tokens": {"blank": VOCAB[BLANK]}},
+        "asr": {
+            "contract": "banter-ctc/1",
+            "features": {"type": "kaldi-fbank", "num_mel_bins": FEAT_DIM, "input_scale": 32768},
+            "subsampling": SUBSAMPLE,
+            "conv_context": CONV_CONTEXT,
+            "state_shape": [model.layers, 1, model.hidden],
+            "symbols": VOCAB,
+            "blank": BLANK,
+            "separator": " ",
+        },
+        "params": sum(p.numel() for p in model.parameters()),
+        "opset": desc["opset"],
+    }
+    write_json(out / "manifest.json", manifest)
+    gen = torch.Generator().manual_seed(7)
+    feats = torch.randn(1, parity_frames, FEAT_DIM, generator=gen) * 2 + 5
+    with torch.no_grad():
+        whole, _, _ = model(feats, *model.initial(1))
+    write_parity(
+        out / "parity.json",
+        name,
+        1e-4,
+        [{"feats": feats[0].tolist(), "log_probs": whole[0].tolist()}],
+    )

@@ -1,0 +1,179 @@
+/**
+ * banter's streaming CTC recognizer (contract `banter-ctc/1`, trained by
+ * models/training/asr/): caller audio -> Kaldi fbank -> the chunk-step ONNX graph, whose two
+ * caches are carried from chunk to chunk -> greedy CTC decoding. The cost of a chunk does not
+ * grow with the utterance, and any chunking gives the same transcript as the whole.
+ */
+import ort from 'onnxruntime-node';
+import { z } from 'zod';
+import { Fbank } from '../audio/features/fbank.ts';
+import { type LoadedModel, type ModelRegistry, parseSection } from '../models/registry.ts';
+import { GreedyCtcDecoder } from './ctc-decoder.ts';
+import type { Recognizer, RecognizerStream, Transcript } from './recognizer.ts';
+
+const AsrSection = z.strictObject({
+  contract: z.literal('banter-ctc/1'),
+  features: z.strictObject({
+    type: z.literal('kaldi-fbank'),
+    num_mel_bins: z.number().int().positive(),
+    input_scale: z.number().positive(),
+  }),
+  subsampling: z.number().int().positive(),
+  conv_context: z.number().int().nonnegative(),
+  state_shape: z.tuple([z.number().int().positive(), z.literal(1), z.number().int().positive()]),
+  symbols: z.array(z.string().min(1)).min(2),
+  blank: z.number().int().nonnegative(),
+  separator: z.string().length(1),
+});
+type AsrSection = z.infer<typeof AsrSection>;
+
+export interface CtcRecognizerOptions {
+  /** Feature frames (10 ms each) per model call; even. Default 16: a partial every 160 ms at most. */
+  chunkFrames: number;
+}
+
+export const defaultCtcRecognizerOptions = { chunkFrames: 16 } as const satisfies CtcRecognizerOptions;
+
+export async function loadCtcRecognizer(
+  dir: string,
+  registry: ModelRegistry,
+  options: Partial<CtcRecognizerOptions> = {},
+): Promise<Recognizer> {
+  const model = await registry.load(dir, 'asr');
+  const asr = parseSection(model.manifest, 'asr', AsrSection, model.dir);
+  const o = { ...defaultCtcRecognizerOptions, ...options };
+  if (o.chunkFrames % asr.subsampling !== 0)
+    throw new RangeError('chunkFrames must be a multiple of the subsampling');
+  return {
+    label: `${model.manifest.name}@${model.manifest.version}`,
+    createStream: () => new CtcStream(model, asr, o.chunkFrames),
+  };
+}
+
+/** An async queue of transcripts: the stream pushes, the consumer iterates until close(). */
+class TranscriptQueue implements AsyncIterable<Transcript> {
+  private items: Transcript[] = [];
+  private waiting: ((r: IteratorResult<Transcript>) => void) | null = null;
+  private closed = false;
+
+  put(t: Transcript): void {
+    if (this.closed) return;
+    if (this.waiting) {
+      this.waiting({ value: t, done: false });
+      this.waiting = null;
+    } else this.items.push(t);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.waiting?.({ value: undefined, done: true });
+    this.waiting = null;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Transcript> {
+    return {
+      next: () => {
+        const t = this.items.shift();
+        if (t) return Promise.resolve({ value: t, done: false });
+        if (this.closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (this.waiting = resolve));
+      },
+    };
+  }
+}
+
+export class CtcStream implements RecognizerStream {
+  readonly transcripts = new TranscriptQueue();
+  private readonly fbank: Fbank;
+  private readonly decoder: GreedyCtcDecoder;
+  private readonly bins: number;
+  private pending: Float32Array[] = [];
+  private convCache!: ort.Tensor;
+  private state!: ort.Tensor;
+  /** The next push starts an utterance: its `atMs` is the decoder's time origin. */
+  private fresh = true;
+  private lastPartial = '';
+
+  constructor(
+    private readonly model: LoadedModel,
+    private readonly asr: AsrSection,
+    private readonly chunkFrames: number,
+  ) {
+    this.bins = asr.features.num_mel_bins;
+    this.fbank = new Fbank({ numMelBins: this.bins, inputScale: asr.features.input_scale });
+    this.decoder = new GreedyCtcDecoder({
+      vocab: asr.symbols,
+      blank: asr.blank,
+      separator: asr.separator,
+      frameMs: 10 * asr.subsampling,
+    });
+    this.resetCaches();
+  }
+
+  async push(samples: Float32Array, atMs: number): Promise<void> {
+    if (this.fresh) {
+      this.decoder.reset(atMs);
+      this.fresh = false;
+    }
+    await this.pushFeatures(this.fbank.push(samples));
+  }
+
+  /** Feature frames (num_mel_bins each) straight in: for callers that compute their own, and for parity tests. */
+  async pushFeatures(frames: Float32Array[]): Promise<Float32Array[]> {
+    this.pending.push(...frames);
+    const out: Float32Array[] = [];
+    while (this.pending.length >= this.chunkFrames)
+      out.push(await this.run(this.pending.splice(0, this.chunkFrames)));
+    if (out.length > 0) this.emitPartial();
+    return out;
+  }
+
+  async endpoint(): Promise<void> {
+    const even = this.pending.length - (this.pending.length % this.asr.subsampling);
+    if (even > 0) await this.run(this.pending.splice(0, even));
+    this.transcripts.put(this.decoder.final());
+    this.reset();
+  }
+
+  reset(): void {
+    this.pending = [];
+    this.fbank.reset();
+    this.resetCaches();
+    this.fresh = true;
+    this.lastPartial = '';
+  }
+
+  close(): void {
+    this.transcripts.close();
+  }
+
+  /** One model call on `frames` (an even count); returns its log-probabilities, row-major. */
+  private async run(frames: Float32Array[]): Promise<Float32Array> {
+    const feats = new Float32Array(frames.length * this.bins);
+    frames.forEach((f, i) => feats.set(f, i * this.bins));
+    const out = await this.model.session.run({
+      feats: new ort.Tensor('float32', feats, [1, frames.length, this.bins]),
+      conv_cache: this.convCache,
+      state: this.state,
+    });
+    this.convCache = out.conv_cache_out as ort.Tensor;
+    this.state = out.state_out as ort.Tensor;
+    const logProbs = out.log_probs.data as Float32Array;
+    this.decoder.push(logProbs, frames.length / this.asr.subsampling);
+    return logProbs;
+  }
+
+  private emitPartial(): void {
+    const p = this.decoder.partial();
+    const text = `${p.stable}|${p.unstable}`;
+    if (text !== this.lastPartial && (p.stable || p.unstable)) this.transcripts.put(p);
+    this.lastPartial = text;
+  }
+
+  private resetCaches(): void {
+    const [layers, , hidden] = this.asr.state_shape;
+    const c = this.asr.conv_context;
+    this.convCache = new ort.Tensor('float32', new Float32Array(c * this.bins), [1, c, this.bins]);
+    this.state = new ort.Tensor('float32', new Float32Array(layers * hidden), [layers, 1, hidden]);
+  }
+}
