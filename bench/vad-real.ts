@@ -37,12 +37,14 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readWav } from '../server/audio/wav.ts';
+import { msForSamples, samplesForMs } from '../server/audio/rates.ts';
 import { resampleAll } from '../server/audio/resampler.ts';
 import { loadSilero, type SileroVersion } from '../server/turn-taking/silero.ts';
 import { frameF1, frameProbabilities, type SpeechSegment } from '../server/turn-taking/vad-offline.ts';
 import { VadFrameProcessor, defaultVadOptions } from '../server/turn-taking/vad-processor.ts';
 import { decodeAudioFile } from '../eval/audio/decode.ts';
 import { sharedDataDir } from '../eval/caller/voices.ts';
+import { mean, percentile } from '../eval/metrics/stats.ts';
 import { ensurePocketsphinx, transcribeSegments, type Word } from '../eval/metrics/asr.ts';
 import {
   dbToGain,
@@ -120,17 +122,6 @@ const started = performance.now();
 
 // ---------- helpers ----------
 
-const msOf = (samples: number) => (samples * 1000) / SR;
-const samplesOf = (ms: number) => Math.round((ms * SR) / 1000);
-
-/** Nearest-rank quantile; NaN for an empty list. */
-function quantile(values: number[], q: number): number {
-  if (!values.length) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-
 function shuffle<T>(items: T[], rand: () => number): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
@@ -179,7 +170,7 @@ function energyReference(samples: Float32Array): SpeechSegment[] {
     prevX = samples[i];
     hp[i] = prevY;
   }
-  const hop = samplesOf(GRID_MS);
+  const hop = samplesForMs(GRID_MS);
   const frames = Math.floor(samples.length / hop);
   const db = new Float64Array(frames);
   for (let k = 0; k < frames; k++) {
@@ -189,8 +180,8 @@ function energyReference(samples: Float32Array): SpeechSegment[] {
     for (let i = lo; i < hi; i++) sum += hp[i] * hp[i];
     db[k] = 10 * Math.log10(sum / (hi - lo) + 1e-12);
   }
-  const level = quantile([...db], 0.95);
-  const floor = quantile([...db], 0.1);
+  const level = percentile([...db], 95);
+  const floor = percentile([...db], 10);
   const low = Math.max(level - 40, floor + 8);
   const voicedDb = Math.max(level - 25, floor + 15);
   const voice = voicing(hp, (k) => db[k] >= voicedDb);
@@ -250,7 +241,7 @@ function voicing(hp: Float32Array, wanted: (frame: number) => boolean): Float32A
   const win = 4 * hop;
   const minLag = Math.floor(rate / 400);
   const maxLag = Math.ceil(rate / 60);
-  const frames = Math.floor(hp.length / samplesOf(GRID_MS));
+  const frames = Math.floor(hp.length / samplesForMs(GRID_MS));
   const out = new Float32Array(frames);
   for (let k = 0; k < frames; k++) {
     const start = Math.max(0, k * hop + hop / 2 - win / 2);
@@ -276,7 +267,7 @@ function voicing(hp: Float32Array, wanted: (frame: number) => boolean): Float32A
 /** Fade in and out over 5 ms: clips cut close to speech would otherwise start with a click. */
 function fadeEdges(samples: Float32Array): Float32Array {
   const out = samples.slice();
-  const n = Math.min(samplesOf(5), Math.floor(out.length / 2));
+  const n = Math.min(samplesForMs(5), Math.floor(out.length / 2));
   for (let i = 0; i < n; i++) {
     const g = 0.5 - 0.5 * Math.cos((Math.PI * i) / n);
     out[i] *= g;
@@ -309,21 +300,21 @@ interface Stream {
 }
 
 function buildStream(corpus: string, clips: Clip[], rand: () => number, ditherSalt: number): Stream {
-  const gap = () => samplesOf(GAP_MS[0] + rand() * (GAP_MS[1] - GAP_MS[0]));
+  const gap = () => samplesForMs(GAP_MS[0] + rand() * (GAP_MS[1] - GAP_MS[0]));
   const starts: number[] = [];
-  let cursor = samplesOf(1000);
+  let cursor = samplesForMs(1000);
   for (const c of clips) {
     starts.push(cursor);
     cursor += c.samples.length + gap();
   }
   // Digital silence would be an exact-zero cue no microphone gives; 16-bit dither is the quietest real floor.
-  const clean = dither(cursor + samplesOf(1000), seed * 31 + ditherSalt);
+  const clean = dither(cursor + samplesForMs(1000), seed * 31 + ditherSalt);
   const raw: SpeechSegment[] = [];
   const spans: SpeechSegment[] = [];
   clips.forEach((c, i) => {
     for (let j = 0; j < c.samples.length; j++) clean[starts[i] + j] += c.samples[j];
-    const at = msOf(starts[i]);
-    spans.push({ startMs: at, endMs: at + msOf(c.samples.length) });
+    const at = msForSamples(starts[i]);
+    spans.push({ startMs: at, endMs: at + msForSamples(c.samples.length) });
     for (const s of c.speech) raw.push({ startMs: at + s.startMs, endMs: at + s.endMs });
   });
   return { corpus, clean, truth: bridge(raw), spans, clips: clips.length, ids: clips.map((c) => c.id) };
@@ -347,7 +338,7 @@ async function fsddClips(rand: () => number): Promise<Clip[]> {
   for (const f of shuffle(chosen, rand)) {
     const wav = readWav(join(fsddDir, f));
     const samples = await resampleAll(wav.samples, wav.sampleRate, SR);
-    const durationMs = msOf(samples.length);
+    const durationMs = msForSamples(samples.length);
     // Relative only: the files' levels differ by 40 dB between speakers.
     const extent = speechExtent(samples, SR, { relativeDb: 40, floorDbfs: -120 }) ?? {
       startMs: 0,
@@ -364,7 +355,7 @@ async function fsddClips(rand: () => number): Promise<Clip[]> {
 
 /** The louder of a clip's first and last 10 ms against its loudest 10 ms, dB: near 0 means cut into speech. */
 function edgeLevelDb(samples: Float32Array): number {
-  const hop = samplesOf(GRID_MS);
+  const hop = samplesForMs(GRID_MS);
   const frames = Math.floor(samples.length / hop);
   const power = (k: number) => {
     let sum = 0;
@@ -564,7 +555,7 @@ for (const stream of streams) {
 }
 
 const minutes = (ms: number) => ms / 60000;
-const streamMs = (s: Stream) => msOf(s.clean.length);
+const streamMs = (s: Stream) => msForSamples(s.clean.length);
 const speechMs = (segs: SpeechSegment[]) => segs.reduce((a, s) => a + s.endMs - s.startMs, 0);
 log(
   `built ${streams.map((s) => `${s.corpus}: ${s.clips} clips, ${minutes(streamMs(s)).toFixed(1)} min (${minutes(speechMs(s.truth)).toFixed(1)} min speech, ${s.truth.length} segments)`).join('; ')} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
@@ -608,7 +599,7 @@ for (const s of streams) {
   );
 }
 console.log(
-  `- fsdd truth: ${fsddTruth === 'clip' ? 'whole clip extent' : 'clip extent less edges 40 dB under the loudest 10 ms'}; that rule trims the lead by median ${f0(quantile(fsddTrim.lead, 0.5))} / p90 ${f0(quantile(fsddTrim.lead, 0.9))} / max ${f0(Math.max(...fsddTrim.lead))} ms, the tail by ${f0(quantile(fsddTrim.trail, 0.5))} / ${f0(quantile(fsddTrim.trail, 0.9))} / ${f0(Math.max(...fsddTrim.trail))} ms; ${fsddTrim.lead.filter((x, i) => x + fsddTrim.trail[i] > 50).length} of ${fsddTrim.lead.length} clips lose over 50 ms; the louder edge 10 ms sits at median ${quantile(fsddTrim.edgeDb, 0.5).toFixed(1)} dB under the clip's loudest 10 ms (cut close to the speech)`,
+  `- fsdd truth: ${fsddTruth === 'clip' ? 'whole clip extent' : 'clip extent less edges 40 dB under the loudest 10 ms'}; that rule trims the lead by median ${f0(percentile(fsddTrim.lead, 50))} / p90 ${f0(percentile(fsddTrim.lead, 90))} / max ${f0(Math.max(...fsddTrim.lead))} ms, the tail by ${f0(percentile(fsddTrim.trail, 50))} / ${f0(percentile(fsddTrim.trail, 90))} / ${f0(Math.max(...fsddTrim.trail))} ms; ${fsddTrim.lead.filter((x, i) => x + fsddTrim.trail[i] > 50).length} of ${fsddTrim.lead.length} clips lose over 50 ms; the louder edge 10 ms sits at median ${percentile(fsddTrim.edgeDb, 50).toFixed(1)} dB under the clip's loudest 10 ms (cut close to the speech)`,
 );
 
 let asrSummary: Record<string, unknown> | null = null;
@@ -631,18 +622,18 @@ if (asrWords) {
     energySegmentsMerged: pairs.merged,
     frameAgreement: { precision: agree.precision, recall: agree.recall, f1: agree.f1 },
     onsetDiffMs: {
-      median: quantile(onsetDiff, 0.5),
-      absMedian: quantile(abs(onsetDiff), 0.5),
-      absP90: quantile(abs(onsetDiff), 0.9),
+      median: percentile(onsetDiff, 50),
+      absMedian: percentile(abs(onsetDiff), 50),
+      absP90: percentile(abs(onsetDiff), 90),
     },
     offsetDiffMs: {
-      median: quantile(offsetDiff, 0.5),
-      absMedian: quantile(abs(offsetDiff), 0.5),
-      absP90: quantile(abs(offsetDiff), 0.9),
+      median: percentile(offsetDiff, 50),
+      absMedian: percentile(abs(offsetDiff), 50),
+      absP90: percentile(abs(offsetDiff), 90),
     },
   };
   console.log(
-    `- libri truth vs pocketsphinx words (bridged the same way): ${words.length} words, ${asrTruth.length} vs ${libri.truth.length} segments (${pairs.missed} energy segments without a word, ${pairs.merged} joined to the previous one); frame agreement F1 ${f3(agree.f1)} (energy-as-truth precision ${f3(agree.precision)}, recall ${f3(agree.recall)}); onset pocketsphinx - energy median ${f0(quantile(onsetDiff, 0.5))} ms, |diff| median ${f0(quantile(abs(onsetDiff), 0.5))} / p90 ${f0(quantile(abs(onsetDiff), 0.9))} ms; offset median ${f0(quantile(offsetDiff, 0.5))} ms, |diff| median ${f0(quantile(abs(offsetDiff), 0.5))} / p90 ${f0(quantile(abs(offsetDiff), 0.9))} ms`,
+    `- libri truth vs pocketsphinx words (bridged the same way): ${words.length} words, ${asrTruth.length} vs ${libri.truth.length} segments (${pairs.missed} energy segments without a word, ${pairs.merged} joined to the previous one); frame agreement F1 ${f3(agree.f1)} (energy-as-truth precision ${f3(agree.precision)}, recall ${f3(agree.recall)}); onset pocketsphinx - energy median ${f0(percentile(onsetDiff, 50))} ms, |diff| median ${f0(percentile(abs(onsetDiff), 50))} / p90 ${f0(percentile(abs(onsetDiff), 90))} ms; offset median ${f0(percentile(offsetDiff, 50))} ms, |diff| median ${f0(percentile(abs(offsetDiff), 50))} / p90 ${f0(percentile(abs(offsetDiff), 90))} ms`,
   );
 }
 
@@ -668,7 +659,7 @@ for (const c of conditions) {
       c.name,
       r[0].truthSegments,
       ...r.map((s) => f3(s.f1)),
-      ...r.map((s) => `${f0(quantile(s.onsetMs, 0.5))}/${f0(quantile(s.onsetMs, 0.9))}`),
+      ...r.map((s) => `${f0(percentile(s.onsetMs, 50))}/${f0(percentile(s.onsetMs, 90))}`),
       ...r.map((s) => s.missed),
       ...r.map((s) => s.falseMs),
     ].join(' | ')} |`,
@@ -715,9 +706,9 @@ for (const g of groups) {
     const meanF1 = mean(list.map((s) => s.f1));
     (summary[g.name] ??= {})[v] = {
       meanF1,
-      onsetMs: { p50: quantile(onset, 0.5), p90: quantile(onset, 0.9) },
-      confirmMs: { p50: quantile(confirm, 0.5), p90: quantile(confirm, 0.9) },
-      endMs: { p50: quantile(ends, 0.5), p90: quantile(ends, 0.9) },
+      onsetMs: { p50: percentile(onset, 50), p90: percentile(onset, 90) },
+      confirmMs: { p50: percentile(confirm, 50), p90: percentile(confirm, 90) },
+      endMs: { p50: percentile(ends, 50), p90: percentile(ends, 90) },
       missed,
       truthSegments: segs,
       merged,
@@ -725,7 +716,7 @@ for (const g of groups) {
       falseMsPerMinNonSpeech: falsePerMin,
     };
     console.log(
-      `| ${[g.name, v, f3(meanF1), `${f0(quantile(onset, 0.5))}/${f0(quantile(onset, 0.9))}`, `${f0(quantile(confirm, 0.5))}/${f0(quantile(confirm, 0.9))}`, `${f0(quantile(ends, 0.5))}/${f0(quantile(ends, 0.9))}`, `${missed} / ${segs}`, merged, f0(falsePerMin)].join(' | ')} |`,
+      `| ${[g.name, v, f3(meanF1), `${f0(percentile(onset, 50))}/${f0(percentile(onset, 90))}`, `${f0(percentile(confirm, 50))}/${f0(percentile(confirm, 90))}`, `${f0(percentile(ends, 50))}/${f0(percentile(ends, 90))}`, `${missed} / ${segs}`, merged, f0(falsePerMin)].join(' | ')} |`,
     );
   }
 }
@@ -777,11 +768,11 @@ const json = {
         f1: s.f1,
         precision: s.precision,
         recall: s.recall,
-        onsetP50: quantile(s.onsetMs, 0.5),
-        onsetP90: quantile(s.onsetMs, 0.9),
-        confirmP90: quantile(s.confirmMs, 0.9),
-        endP50: quantile(s.endMs, 0.5),
-        endP90: quantile(s.endMs, 0.9),
+        onsetP50: percentile(s.onsetMs, 50),
+        onsetP90: percentile(s.onsetMs, 90),
+        confirmP90: percentile(s.confirmMs, 90),
+        endP50: percentile(s.endMs, 50),
+        endP90: percentile(s.endMs, 90),
         missed: s.missed,
         merged: s.merged,
         truthSegments: s.truthSegments,
