@@ -19,7 +19,8 @@ export function decodeWav(bytes: Uint8Array): WavAudio {
   // node-wav reads the underlying ArrayBuffer from offset 0: a view into a larger buffer (node's
   // pooled Buffers for small files) must be copied out first, or it decodes the wrong bytes.
   // (Buffer#slice is a view, not a copy: copy through the Uint8Array constructor.)
-  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+  const own =
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
   const { sampleRate, channelData: channels } = wav.decode(own);
   let samples = channels[0];
   if (channels.length > 1) {

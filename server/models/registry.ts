@@ -57,7 +57,7 @@ const exists = async (p: string, kind: 'file' | 'dir'): Promise<boolean> => {
 };
 
 /** Absolute path of a manifest file reference: inside the folder, or inside an installed npm package. */
-function resolveFile(dir: string, ref: string): string | null {
+export function resolveFile(dir: string, ref: string): string | null {
   const spec = npmSpecifier(ref);
   if (spec === null) return path.join(dir, ref);
   try {

