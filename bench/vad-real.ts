@@ -31,7 +31,9 @@
  * at each --snr. SNRs are against the speech-active power.
  *
  *   npx tsx bench/vad-real.ts [--seed 1] [--fsdd 180] [--libri 30] [--snr 10,0]
- *                             [--fsdd-truth energy|clip] [--no-asr] [--json out.json]
+ *                             [--fsdd-truth energy|clip] [--no-asr] [--json out.json] [--write-metrics]
+ *
+ * --write-metrics writes models/silero-v4|v5|v6/metrics.json from this run.
  */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,6 +67,7 @@ const { values: args } = parseArgs({
     'fsdd-truth': { type: 'string', default: 'energy' },
     'no-asr': { type: 'boolean', default: false },
     json: { type: 'string' },
+    'write-metrics': { type: 'boolean', default: false },
   },
 });
 const seed = Number(args.seed);
@@ -787,4 +790,23 @@ const json = {
 const brief = { ...json, streams: json.streams.map(({ clipIds: _ids, ...rest }) => rest), rows: undefined };
 console.log(`\n\`\`\`json\n${JSON.stringify(brief)}\n\`\`\``);
 if (args.json) writeFileSync(args.json, `${JSON.stringify(json, null, 2)}\n`);
+if (args['write-metrics']) {
+  // Each bundled Silero folder keeps its held-out figures machine-readable, as every model folder does.
+  for (const v of VERSIONS) {
+    const file = new URL(`../models/silero-${v}/metrics.json`, import.meta.url).pathname;
+    const metrics = {
+      model: `silero-${v}`,
+      command: `npx tsx bench/vad-real.ts ${process.argv.slice(2).join(' ')}`.trim(),
+      measured: new Date().toISOString().slice(0, 10),
+      what: 'frame F1 (10 ms grid), onset/confirm/end errors (ms), missed segments and false speech of the live frame processor rules on seeded streams of real recordings (FSDD digits, LibriSpeech clips), clean and in real noise; see docs/PERFORMANCE.md for the references and limits',
+      seed,
+      rules: defaultVadOptions,
+      streams: brief.streams,
+      summary: Object.fromEntries(Object.entries(summary).map(([group, byVersion]) => [group, byVersion[v]])),
+      rows: json.rows.filter((r) => r.version === v),
+    };
+    writeFileSync(file, `${JSON.stringify(metrics, null, 1)}\n`);
+    log(`wrote ${file}`);
+  }
+}
 log(`done in ${json.seconds.toFixed(0)} s`);
