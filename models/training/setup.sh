@@ -6,8 +6,8 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
-  python3 python3-numpy python3-torch python3-onnx python3-sklearn libopenblas0-pthread
+  python3 python3-numpy python3-torch python3-torchaudio python3-onnx python3-sklearn libopenblas0-pthread
 /usr/bin/python3 - <<'PY'
-import torch, onnx, numpy, sklearn
+import torch, torchaudio, onnx, numpy, sklearn
 print("torch", torch.__version__, "onnx", onnx.__version__, "numpy", numpy.__version__, "sklearn", sklearn.__version__)
 PY
