@@ -28,25 +28,29 @@ const AsrSection = z.strictObject({
 type AsrSection = z.infer<typeof AsrSection>;
 
 export interface CtcRecognizerOptions {
-  /** Feature frames (10 ms each) per model call; even. Default 16: a partial every 160 ms at most. */
-  chunkFrames: number;
+  /**
+   * Feature frames (10 ms each) per model call, a multiple of the model's subsampling. Default:
+   * the largest multiple not over 16 (15 for a 30 ms model): a partial every 160 ms at most.
+   */
+  chunkFrames?: number;
 }
 
-export const defaultCtcRecognizerOptions = { chunkFrames: 16 } as const satisfies CtcRecognizerOptions;
+const DEFAULT_CHUNK_MS = 160;
 
 export async function loadCtcRecognizer(
   dir: string,
   registry: ModelRegistry,
-  options: Partial<CtcRecognizerOptions> = {},
+  options: CtcRecognizerOptions = {},
 ): Promise<Recognizer> {
   const model = await registry.load(dir, 'asr');
   const asr = parseSection(model.manifest, 'asr', AsrSection, model.dir);
-  const o = { ...defaultCtcRecognizerOptions, ...options };
-  if (o.chunkFrames % asr.subsampling !== 0)
-    throw new RangeError('chunkFrames must be a multiple of the subsampling');
+  const s = asr.subsampling;
+  const chunkFrames = options.chunkFrames ?? Math.max(s, Math.floor(DEFAULT_CHUNK_MS / 10 / s) * s);
+  if (chunkFrames <= 0 || chunkFrames % s !== 0)
+    throw new RangeError(`chunkFrames must be a positive multiple of the subsampling (${s})`);
   return {
     label: `${model.manifest.name}@${model.manifest.version}`,
-    createStream: () => new CtcStream(model, asr, o.chunkFrames),
+    createStream: () => new CtcStream(model, asr, chunkFrames),
   };
 }
 
@@ -129,8 +133,8 @@ export class CtcStream implements RecognizerStream {
   }
 
   async endpoint(): Promise<void> {
-    const even = this.pending.length - (this.pending.length % this.asr.subsampling);
-    if (even > 0) await this.run(this.pending.splice(0, even));
+    const whole = this.pending.length - (this.pending.length % this.asr.subsampling);
+    if (whole > 0) await this.run(this.pending.splice(0, whole));
     this.transcripts.put(this.decoder.final());
     this.reset();
   }
@@ -147,7 +151,7 @@ export class CtcStream implements RecognizerStream {
     this.transcripts.close();
   }
 
-  /** One model call on `frames` (an even count); returns its log-probabilities, row-major. */
+  /** One model call on `frames` (whole strides); returns its log-probabilities, row-major. */
   private async run(frames: Float32Array[]): Promise<Float32Array> {
     const feats = new Float32Array(frames.length * this.bins);
     frames.forEach((f, i) => feats.set(f, i * this.bins));

@@ -1,7 +1,7 @@
 """ONNX export of the streaming recognizer (the chunk-step graph the server runs).
 
-Inputs feats [1, T, 80] (T even), conv_cache [1, 2, 80], state [L, 1, H];
-outputs log_probs [1, T/2, V], conv_cache_out, state_out. The server carries the two caches
+Inputs feats [1, T, 80] (T a multiple of the stride S), conv_cache [1, K - S, 80], state [L, 1, H];
+outputs log_probs [1, T/S, V], conv_cache_out, state_out. The server carries the two caches
 from chunk to chunk, so any chunking of an utterance gives the same output as the whole.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from asr.model import CONV_CONTEXT, FEAT_DIM, StreamingCtc
+from asr.model import FEAT_DIM, StreamingCtc
 from lib.export import export_onnx
 
 INPUTS = ["feats", "conv_cache", "state"]
@@ -18,7 +18,7 @@ OUTPUTS = ["log_probs", "conv_cache_out", "state_out"]
 
 
 def export_streaming(model: StreamingCtc, path: Path) -> dict:
-    feats = torch.zeros(1, 8, FEAT_DIM)
+    feats = torch.zeros(1, 4 * model.stride, FEAT_DIM)
     cache, state = model.initial(1)
     return export_onnx(
         model,
@@ -31,21 +31,19 @@ def export_streaming(model: StreamingCtc, path: Path) -> dict:
 
 
 def run_chunked(model: StreamingCtc, feats: torch.Tensor, chunk: int) -> torch.Tensor:
-    """Log-probs of one utterance [1, T, 80] fed `chunk` frames at a time (chunk even)."""
+    """Log-probs of one utterance [1, T, 80] fed `chunk` frames at a time (chunk a multiple of the stride)."""
     cache, state = model.initial(1)
     outs = []
     with torch.no_grad():
-        usable = feats.shape[1] - feats.shape[1] % 2  # the graph takes an even number of frames
+        usable = feats.shape[1] - feats.shape[1] % model.stride  # the graph takes whole strides
         for at in range(0, usable, chunk):
             y, cache, state = model(feats[:, at : min(at + chunk, usable)], cache, state)
             outs.append(y)
     return torch.cat(outs, dim=1)
 
 
-
-def write_model_folder(model: StreamingCtc, out: Path, name: str, version: str, parity_frames: int = 40) -> None:
+def write_model_folder(model: StreamingCtc, out: Path, name: str, version: str, parity_frames: int = 42) -> None:
     """model.onnx + manifest.json (kind "asr", contract banter-ctc/1) + parity.json, ready for the registry."""
-    from asr.model import SUBSAMPLE
     from asr.text import BLANK, VOCAB
     from lib.export import sha256, write_json, write_parity
 
@@ -61,13 +59,13 @@ def write_model_folder(model: StreamingCtc, out: Path, name: str, version: str, 
         "sha256": {"model.onnx": sha256(out / "model.onnx")},
         "inputs": desc["inputs"],
         "outputs": desc["outputs"],
-        "rates": {"sample_rate_hz": 16000, "frame_ms": 10 * SUBSAMPLE},
+        "rates": {"sample_rate_hz": 16000, "frame_ms": 10 * model.stride},
         "vocab": {"size": len(VOCAB), "special_tokens": {"blank": VOCAB[BLANK]}},
         "asr": {
             "contract": "banter-ctc/1",
             "features": {"type": "kaldi-fbank", "num_mel_bins": FEAT_DIM, "input_scale": 32768},
-            "subsampling": SUBSAMPLE,
-            "conv_context": CONV_CONTEXT,
+            "subsampling": model.stride,
+            "conv_context": model.context,
             "state_shape": [model.layers, 1, model.hidden],
             "symbols": VOCAB,
             "blank": BLANK,

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from asr.model import SUBSAMPLE, StreamingCtc  # noqa: E402
+from asr.model import StreamingCtc  # noqa: E402
 from asr.text import BLANK, decode  # noqa: E402
 from lib.common import RUNS_ROOT, setup_torch  # noqa: E402
 
@@ -52,14 +52,14 @@ def batches(items, max_frames: int, rng: np.random.Generator):
     return out
 
 
-def collate(items, idx):
+def collate(items, idx, stride: int):
     feats = [items[i][0] for i in idx]
     t = max(len(f) for f in feats)
-    t += t % 2
+    t += -t % stride
     x = torch.zeros(len(idx), t, feats[0].shape[1])
     for k, f in enumerate(feats):
         x[k, : len(f)] = torch.from_numpy(f.astype(np.float32))
-    in_lens = torch.tensor([len(f) // SUBSAMPLE for f in feats])
+    in_lens = torch.tensor([len(f) // stride for f in feats])
     labels = [torch.from_numpy(items[i][1].astype(np.int64)) for i in idx]
     return x, in_lens, torch.cat(labels), torch.tensor([len(y) for y in labels])
 
@@ -88,7 +88,7 @@ def evaluate(model: StreamingCtc, items) -> dict:
     chars = words = char_err = word_err = 0
     with torch.no_grad():
         for idx in batches(items, 40_000, np.random.default_rng(0)):
-            x, in_lens, _, _ = collate(items, idx)
+            x, in_lens, _, _ = collate(items, idx, model.stride)
             logp, _, _ = model(x, *model.initial(len(idx)))
             for k, i in enumerate(idx):
                 hyp, ref = greedy(logp[k], int(in_lens[k])), decode(items[i][1].tolist())
@@ -100,46 +100,81 @@ def evaluate(model: StreamingCtc, items) -> dict:
     return {"cer": char_err / max(chars, 1), "wer": word_err / max(words, 1), "utterances": len(items)}
 
 
+MODEL_ARGS = ("hidden", "layers", "conv_channels", "kernel", "stride")
+
+
+def spec_augment(x: torch.Tensor, rng: np.random.Generator, freq_width: int = 10, time_width: int = 20) -> torch.Tensor:
+    """Two frequency and two time masks per utterance (set to the normalized mean, 0 after CMVN)."""
+    x = x.clone()
+    b, t, f = x.shape
+    for k in range(b):
+        for _ in range(2):
+            w = int(rng.integers(0, freq_width + 1))
+            at = int(rng.integers(0, f - w + 1))
+            x[k, :, at : at + w] = 0
+            w = int(rng.integers(0, min(time_width, t // 10) + 1))
+            at = int(rng.integers(0, t - w + 1))
+            x[k, at : at + w, :] = 0
+    return x
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=int, default=8)
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--max-frames", type=int, default=16_000, help="padded input frames per batch")
+    ap.add_argument("--run", default="asr", help="folder under runs/ for checkpoints (the data stays in runs/asr/data)")
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--lr", type=float, default=1.5e-3)
+    ap.add_argument("--lr-decay", type=float, default=0.7, help="learning-rate factor per finished epoch")
+    ap.add_argument("--warmup", type=int, default=300, help="steps of linear warm-up")
+    ap.add_argument("--max-frames", type=int, default=6_000, help="padded input frames per batch")
+    ap.add_argument("--specaug-from", type=int, default=3_000, help="step from which SpecAugment masks the input")
+    ap.add_argument("--hidden", type=int, default=320)
+    ap.add_argument("--layers", type=int, default=3)
+    ap.add_argument("--conv-channels", type=int, default=256)
+    ap.add_argument("--kernel", type=int, default=5)
+    ap.add_argument("--stride", type=int, default=3)
     ap.add_argument("--ckpt-every", type=int, default=200)
+    ap.add_argument("--dev-every", type=int, default=10, help="shards between quick dev checks (200 utterances)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args()
     setup_torch(args.seed)
     torch.use_deterministic_algorithms(False)  # CTC loss has no deterministic CPU backward flag; seeds still fix the run
-    run = RUNS_ROOT / ("asr-smoke" if args.smoke else "asr")
-    train_dir, valid_dir = run / "data" / "train", run / "data" / "valid"
+    data = RUNS_ROOT / ("asr-smoke" if args.smoke else "asr") / "data"
+    run = RUNS_ROOT / ("asr-smoke" if args.smoke else args.run)
+    run.mkdir(parents=True, exist_ok=True)
+    train_dir, valid_dir = data / "train", data / "valid"
     if args.smoke:
-        args.epochs, args.ckpt_every = 2, 5
+        args.epochs, args.ckpt_every, args.dev_every = 2, 5, 1
     shards = sorted(train_dir.glob("shard-*.npz"))
     if not shards:
         raise SystemExit(f"no shards in {train_dir}: run asr/build_data.py first")
     valid = [it for p in sorted(valid_dir.glob("shard-*.npz")) for it in load_shard(p)] or load_shard(shards[0])[:50]
+    quick = valid[:: max(1, len(valid) // 200)]
 
-    model = StreamingCtc()
+    config = {k: getattr(args, k) for k in MODEL_ARGS}
+    ckpt = run / "ckpt.pt"
+    saved = torch.load(ckpt) if ckpt.exists() else None
+    if saved:
+        config = saved["config"]
+    model = StreamingCtc(**config)
     first = np.concatenate([f for f, _ in load_shard(shards[0])]).astype(np.float64)
     model.mean.copy_(torch.from_numpy(first.mean(0)).float())
     model.std.copy_(torch.from_numpy(first.std(0) + 1e-5).float())
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-2)
     ctc = torch.nn.CTCLoss(blank=BLANK, zero_infinity=True)
-    state = {"epoch": 0, "step": 0, "best_cer": 1e9, "history": []}
-    ckpt = run / "ckpt.pt"
-    if ckpt.exists():
-        saved = torch.load(ckpt)
+    state = {"epoch": 0, "step": 0, "best_cer": 1e9, "history": [], "args": vars(args)}
+    if saved:
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["opt"])
         state = saved["state"]
         print(f"resumed at epoch {state['epoch']} step {state['step']}", flush=True)
 
     def save(path: Path) -> None:
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, path.with_suffix(".tmp"))
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state, "config": config},
+                   path.with_suffix(".tmp"))
         path.with_suffix(".tmp").replace(path)
 
-    print(f"{sum(p.numel() for p in model.parameters())} parameters", flush=True)
+    print(f"{sum(p.numel() for p in model.parameters())} parameters, {json.dumps(config)}", flush=True)
     while state["epoch"] < args.epochs:
         epoch = state["epoch"]
         rng = np.random.default_rng(args.seed * 1000 + epoch)
@@ -151,17 +186,21 @@ def main() -> None:
         shards = state["epoch_shards"]
         done_in_epoch = state.get("done_in_epoch", 0)
         t0, losses = time.time(), []
+        lr = args.lr * args.lr_decay**epoch
         for n, name in enumerate(shards):
             if n < done_in_epoch:
                 continue
             items = load_shard(train_dir / name)
             for idx in batches(items, args.max_frames, rng):
-                x, in_lens, y, y_lens = collate(items, idx)
+                x, in_lens, y, y_lens = collate(items, idx, model.stride)
+                if state["step"] >= args.specaug_from:
+                    x = (x - model.mean) / model.std
+                    x = spec_augment(x, rng) * model.std + model.mean
                 logp, _, _ = model(x, *model.initial(len(idx)))
                 loss = ctc(logp.transpose(0, 1), y, in_lens, y_lens)
-                warm = min(1.0, (state["step"] + 1) / 500)
+                warm = min(1.0, (state["step"] + 1) / args.warmup)
                 for g in opt.param_groups:
-                    g["lr"] = args.lr * warm
+                    g["lr"] = lr * warm
                 opt.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -169,16 +208,21 @@ def main() -> None:
                 state["step"] += 1
                 losses.append(float(loss))
                 if state["step"] % args.ckpt_every == 0:
-                    print(f"epoch {epoch} step {state['step']} loss {np.mean(losses[-50:]):.3f}", flush=True)
+                    rate = (time.time() - t0) / max(len(losses), 1)
+                    print(f"epoch {epoch} step {state['step']} loss {np.mean(losses[-50:]):.3f} ({rate:.2f} s/step)",
+                          flush=True)
             state["done_in_epoch"] = n + 1
             save(ckpt)
+            if (n + 1) % args.dev_every == 0:
+                print(f"epoch {epoch} shard {n + 1}/{len(shards)} quick dev {json.dumps(evaluate(model, quick))}",
+                      flush=True)
         dev = evaluate(model, valid)
         state["history"].append({"epoch": epoch, "loss": float(np.mean(losses)) if losses else None, **dev,
-                                 "shards": len(shards), "minutes": (time.time() - t0) / 60})
+                                 "shards": len(shards), "minutes": (time.time() - t0) / 60, "lr": lr})
         print(json.dumps(state["history"][-1]), flush=True)
         if dev["cer"] < state["best_cer"]:
             state["best_cer"] = dev["cer"]
-            torch.save(model.state_dict(), run / "best.pt")
+            torch.save({"model": model.state_dict(), "config": config, "history": state["history"]}, run / "best.pt")
         state["epoch"], state["done_in_epoch"], state["epoch_shards"] = epoch + 1, 0, None
         save(ckpt)
 
