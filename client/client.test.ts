@@ -2,9 +2,10 @@
  * The browser client in real Chromium against the real server. Chromium's
  * fake microphone loops fixtures/audio/barge_in.wav, whose speech (from
  * 1.6 s) talks over the greeting: the page must hear it, drop its queued
- * greeting on audio.clear, and keep reporting where playback stands.
+ * greeting on audio.clear, keep reporting where playback stands, and show
+ * what the server heard.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,11 +15,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../server/app.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable } from '../server/testing/chromium.ts';
 import { ClientMessage, type ServerMessageOf } from '../server/protocol/messages.ts';
+import { wordErrorRate } from '../eval/metrics/wer.ts';
 import { buildClient } from './build.ts';
 import type { DebugState } from './src/voice-client.ts';
 
 const CHROMIUM = CHROMIUM_PATH;
 const hasChromium = chromiumAvailable();
+const TRAINED_ASR = fileURLToPath(new URL('../models/asr', import.meta.url));
+const TINY_ASR = fileURLToPath(new URL('../server/asr/testdata/tiny-ctc', import.meta.url));
 const MIC_WAV = fileURLToPath(new URL('../fixtures/audio/barge_in.wav', import.meta.url));
 /** greeting.wav lasts 3100 ms: 155 frames of 20 ms. */
 const GREETING_MS = 3100;
@@ -42,7 +46,14 @@ describe.skipIf(!hasChromium)('browser client in Chromium', () => {
 
   beforeAll(async () => {
     await buildClient();
-    server = await startServer({ port: 0, logger: pino({ level: 'silent' }) });
+    // banter's trained recognizer once it is committed (issue #9); until then the tiny test model,
+    // whose words mean nothing but whose transcripts travel the same way.
+    const asrModel = existsSync(join(TRAINED_ASR, 'manifest.json')) ? TRAINED_ASR : TINY_ASR;
+    server = await startServer({
+      port: 0,
+      logger: pino({ level: 'silent' }),
+      asr: { backend: 'banter', modelPath: asrModel },
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -152,6 +163,18 @@ describe.skipIf(!hasChromium)('browser client in Chromium', () => {
     const { page, wire, pageErrors } = await bargeIn('');
     const d = await expectBargeIn(page, wire, pageErrors, 640);
     expect(d).toMatchObject({ contextRate: 16000, wireRate: 16000 });
+    // What the server heard comes back as transcripts, and the page shows the final one.
+    await page.waitForFunction(
+      () => (window as unknown as Hooked).banter.events.some((e) => e.message.type === 'asr.final'),
+      null,
+      { timeout: 20_000 },
+    );
+    const heard = (await debugOf(page)).events.find((e) => e.message.type === 'asr.final')!;
+    const text = (heard.message as ServerMessageOf<'asr.final'>).text;
+    if (existsSync(join(TRAINED_ASR, 'manifest.json')))
+      expect(wordErrorRate('wait stop i have a question', text), text).toBeLessThanOrEqual(0.5);
+    // The mic loops its file, so the next utterance's partial ("…") may already have replaced it.
+    expect(await page.textContent('#heard')).toMatch(new RegExp(`^(${text}|.*…)$`));
 
     const dir = process.env.BANTER_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'banter-client-'));
     const shot = join(dir, 'client.png');

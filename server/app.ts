@@ -22,6 +22,7 @@ import { PIPELINE_SAMPLE_RATE } from './audio/rates.ts';
 import { resampleAll } from './audio/resampler.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { loadEotDetector } from './turn-taking/eot.ts';
+import { loadRecognizer } from './asr/recognizers.ts';
 import { loadSilero } from './turn-taking/silero.ts';
 
 export interface RunningServer {
@@ -50,8 +51,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await models.close(); // an in-process caller (a test, the evaluator) keeps running: release what did load
     throw err;
   });
-  const { eot, vadModel, greeting } = loaded;
-  const ctx: SessionContext = { config, vadModel, eot, greeting, metrics, log };
+  const { eot, vadModel, greeting, recognizer } = loaded;
+  const ctx: SessionContext = { config, vadModel, eot, recognizer, greeting, metrics, log };
 
   const app = express();
   app.disable('x-powered-by');
@@ -62,6 +63,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       protocol: 1,
       vad: vadModel.label,
       eot: `${eot.name}@${eot.version} (${eot.contract})`,
+      asr: recognizer?.label ?? null,
     });
   });
   app.get('/metrics', async (_req, res) => {
@@ -94,7 +96,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
   const port = (http.address() as AddressInfo).port;
   log.info(
-    { port, host: config.host, ws: config.wsPath, vad: vadModel.label, eot: eot.name },
+    {
+      port,
+      host: config.host,
+      ws: config.wsPath,
+      vad: vadModel.label,
+      eot: eot.name,
+      asr: recognizer?.label ?? null,
+    },
     'banter listening',
   );
 
@@ -113,6 +122,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       for (const ws of wss.clients) ws.terminate();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      recognizer?.close?.();
       await models.close();
     },
   };
@@ -130,5 +140,6 @@ async function loadModels(config: ServerConfig, models: ModelRegistry) {
     modelPath: config.vadModelPath,
     registry: models,
   });
-  return { eot, vadModel, greeting: await loadGreeting(config.greetingPath) };
+  const recognizer = await loadRecognizer(config.asr, models);
+  return { eot, vadModel, recognizer, greeting: await loadGreeting(config.greetingPath) };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ASR_BACKEND } from './asr/recognizers.ts';
 import { configFromEnvironment, defaultConfig, resolveConfig } from './config.ts';
 import { defaultInputLimits } from './transport/input-decoder.ts';
 import { defaultWriterOptions } from './transport/outbound-writer.ts';
@@ -33,5 +34,18 @@ describe('server configuration', () => {
       BANTER_LOG_LEVEL: 'warn',
     });
     expect(resolveConfig(o)).toMatchObject({ port: 9000, vadVersion: 'v6', logLevel: 'warn' });
+  });
+
+  it('selects the recognizer by flag or environment', () => {
+    expect(defaultConfig.asr).toMatchObject({ backend: DEFAULT_ASR_BACKEND, feed: { preRollMs: 200 } });
+    expect(defaultConfig.asr.modelPath).toMatch(/models\/asr$/);
+    const o = configFromEnvironment(['--asr-model', '/m/zipformer'], { BANTER_ASR: 'sherpa-onnx' });
+    expect(resolveConfig(o).asr).toMatchObject({
+      backend: 'sherpa-onnx',
+      modelPath: '/m/zipformer',
+      feed: { preRollMs: 200 },
+      sherpa: { numThreads: 1 },
+    });
+    expect(() => resolveConfig({ asr: { backend: 'whisper' as 'none' } })).toThrow();
   });
 });

@@ -10,6 +10,8 @@ import { TurnTakingOptions } from './turn-taking/policies.ts';
 import { VadTuning } from './turn-taking/vad-processor.ts';
 import { WriterTuning } from './transport/outbound-writer.ts';
 import { InputLimits } from './transport/input-decoder.ts';
+import { AsrBackendOptions } from './asr/recognizers.ts';
+import { AsrFeedTuning } from './session/asr-feed.ts';
 
 const repoPath = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url));
 
@@ -31,6 +33,8 @@ export const ServerConfig = z.strictObject({
   /** End-of-turn model folder (manifest.json + ONNX + tokenizer); banter's own models/eot by default. */
   eotModelPath: z.string().default(repoPath('models/eot')),
   vad: VadTuning.prefault({}),
+  /** Speech recognition: which backend, which model folder, how it is fed (server/asr/recognizers.ts). */
+  asr: AsrBackendOptions.extend({ feed: AsrFeedTuning.prefault({}) }).prefault({}),
   turnTaking: TurnTakingOptions.prefault({}),
   /** Greeting played on session.ready (16-bit WAV, any rate). */
   greetingPath: z.string().default(repoPath('fixtures/audio/greeting.wav')),
@@ -51,7 +55,7 @@ export type ServerConfig = z.infer<typeof ServerConfig>;
 
 export const defaultConfig: ServerConfig = ServerConfig.parse({});
 
-type Nested = 'vad' | 'writer' | 'turnTaking';
+type Nested = 'vad' | 'writer' | 'turnTaking' | 'asr';
 export type ConfigOverrides = Partial<Omit<ServerConfig, Nested>> & {
   [K in Nested]?: Partial<ServerConfig[K]>;
 };
@@ -70,6 +74,8 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
       'vad-version': { type: 'string' },
       'vad-model': { type: 'string' },
       'eot-model': { type: 'string' },
+      asr: { type: 'string' },
+      'asr-model': { type: 'string' },
       greeting: { type: 'string' },
       'log-level': { type: 'string' },
     },
@@ -87,6 +93,12 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
   if (vadModel) out.vadModelPath = vadModel;
   const eotModel = pick(values['eot-model'], 'BANTER_EOT_MODEL');
   if (eotModel) out.eotModelPath = eotModel;
+  const asr: Record<string, unknown> = {};
+  const asrBackend = pick(values.asr, 'BANTER_ASR');
+  if (asrBackend) asr.backend = asrBackend;
+  const asrModel = pick(values['asr-model'], 'BANTER_ASR_MODEL');
+  if (asrModel) asr.modelPath = asrModel;
+  if (Object.keys(asr).length > 0) out.asr = asr;
   const greeting = pick(values.greeting, 'BANTER_GREETING');
   if (greeting) out.greetingPath = greeting;
   const logLevel = pick(values['log-level'], 'BANTER_LOG_LEVEL');

@@ -27,6 +27,12 @@ export function createMetrics() {
       buckets: [0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05],
       registers: [registry],
     }),
+    transcripts: new Counter({
+      name: 'banter_asr_transcripts_total',
+      help: 'Transcripts sent to callers, by kind (partial, final)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     errors: new Counter({
       name: 'banter_errors_total',
       help: 'Errors reported to callers, by code',

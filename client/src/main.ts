@@ -61,6 +61,7 @@ function render(): void {
     `${d.framesReceived} received, ${d.framesPlayed} played, ${d.framesDropped} dropped` +
     ` (${Math.round(d.droppedMs)} ms)`;
   $('position').textContent = `${Math.round(d.positionMs)} ms${d.playing ? ' (playing)' : ''}`;
+  $('heard').textContent = d.heard || '-';
 }
 
 render();

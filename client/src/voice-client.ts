@@ -54,6 +54,8 @@ export interface DebugState {
   /** Every position_ms sent in a `playback` message. */
   reports: number[];
   clears: ClearRecord[];
+  /** What the server heard the caller say: the latest partial, or the last final. */
+  heard: string;
   closeCode: number | null;
 }
 
@@ -86,6 +88,7 @@ const initialDebug = (): DebugState => ({
   playing: false,
   reports: [],
   clears: [],
+  heard: '',
   closeCode: null,
 });
 
@@ -250,7 +253,7 @@ export class VoiceClient {
         this.ready = true;
         this.debug.sessionId = msg.session_id;
         this.setState('running');
-        this.log('info', `session ready (${msg.vad}); listening`);
+        this.log('info', `session ready (${msg.vad}, recognizer ${msg.asr ?? 'none'}); listening`);
         return;
       case 'vad.speech_start':
         this.log('speech', `speech started (t=${msg.t_ms} ms)`);
@@ -266,6 +269,15 @@ export class VoiceClient {
         return;
       case 'audio.clear':
         this.onClear(msg);
+        return;
+      case 'asr.partial':
+        this.debug.heard = `${msg.text}…`;
+        this.onChange();
+        return;
+      case 'asr.final':
+        this.debug.heard = msg.text;
+        this.log('speech', `heard: "${msg.text}"`);
+        this.onChange();
         return;
       case 'error':
         this.log('error', `${msg.code}: ${msg.message}${msg.fatal ? ' (fatal)' : ''}`);

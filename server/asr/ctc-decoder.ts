@@ -16,13 +16,21 @@ export interface CtcDecoderOptions {
   frameMs: number;
 }
 
+/** What the recognizer needs of a decoder: greedy (this file) or beam search (ctc-beam-decoder.ts). */
+export interface CtcDecoder {
+  reset(atMs?: number): void;
+  push(logProbs: Float32Array, frames: number): void;
+  partial(): Transcript;
+  final(): Transcript;
+}
+
 interface Spelled {
   text: string;
   firstFrame: number;
   lastFrame: number;
 }
 
-export class GreedyCtcDecoder {
+export class GreedyCtcDecoder implements CtcDecoder {
   private readonly o: CtcDecoderOptions;
   private previous: number;
   private frame = 0;
@@ -54,6 +62,9 @@ export class GreedyCtcDecoder {
       let best = 0;
       for (let k = 1; k < v; k++) if (logProbs[t * v + k] > logProbs[t * v + best]) best = k;
       if (best !== this.previous && best !== this.o.blank) this.emit(this.o.vocab[best]);
+      // A symbol held over several frames: the word lasts until its last frame.
+      else if (best === this.previous && best !== this.o.blank && this.current)
+        this.current.lastFrame = this.frame;
       this.previous = best;
     }
   }

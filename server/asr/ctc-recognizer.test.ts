@@ -20,22 +20,13 @@ const parity = JSON.parse(readFileSync(join(TINY, 'parity.json'), 'utf8')) as {
 const registry = new ModelRegistry();
 afterAll(() => registry.close());
 
-async function drain(stream: CtcStream, until: 'final'): Promise<Transcript[]> {
-  const got: Transcript[] = [];
-  for await (const t of stream.transcripts) {
-    got.push(t);
-    if (t.kind === until) break;
-  }
-  return got;
-}
-
 describe('streaming CTC recognizer (banter-ctc/1)', () => {
   it('computes what PyTorch computed, in any chunking, with the caches carried between chunks', async () => {
     const frames = parity.cases[0].feats.map((f) => Float32Array.from(f));
     const want = parity.cases[0].log_probs;
     for (const chunkFrames of [3, 6, 21]) {
       const rec = await loadCtcRecognizer(TINY, registry, { chunkFrames });
-      const stream = rec.createStream() as CtcStream;
+      const stream = rec.createStream(() => {}) as CtcStream;
       const rows = (await stream.pushFeatures(frames)).flatMap((chunk) => {
         const v = want[0].length;
         return Array.from({ length: chunk.length / v }, (_, i) => chunk.subarray(i * v, (i + 1) * v));
@@ -54,13 +45,12 @@ describe('streaming CTC recognizer (banter-ctc/1)', () => {
     const rec = await loadCtcRecognizer(TINY, registry);
     const finals: Transcript[] = [];
     for (const piece of [320, 1000, 4096]) {
-      const stream = rec.createStream() as CtcStream;
-      const done = drain(stream, 'final');
+      const got: Transcript[] = [];
+      const stream = rec.createStream((t) => got.push(t));
       for (let at = 0; at < audio.length; at += piece) {
         await stream.push(audio.subarray(at, at + piece), 500 + (at * 1000) / 16000);
       }
       await stream.endpoint();
-      const got = await done;
       expect(got.at(-1)!.kind).toBe('final');
       expect(got.slice(0, -1).every((t) => t.kind === 'partial')).toBe(true);
       finals.push(got.at(-1)!);
@@ -69,6 +59,26 @@ describe('streaming CTC recognizer (banter-ctc/1)', () => {
     expect(finals[1]).toEqual(finals[0]);
     expect(finals[2]).toEqual(finals[0]);
     expect(finals[0].endMs).toBeGreaterThan(500);
+  });
+
+  it('after close nothing more is reported, and an endpoint starts the next utterance afresh', async () => {
+    const audio = readWav(new URL('../../fixtures/audio/speech_rms.wav', import.meta.url).pathname).samples;
+    const rec = await loadCtcRecognizer(TINY, registry);
+    const got: Transcript[] = [];
+    const stream = rec.createStream((t) => got.push(t));
+    await stream.push(audio.subarray(0, 16000), 0);
+    await stream.endpoint();
+    await stream.push(audio.subarray(16000, 32000), 4000);
+    await stream.endpoint();
+    const finals = got.filter((t) => t.kind === 'final');
+    expect(finals).toHaveLength(2);
+    expect(finals[1].endMs).toBeGreaterThan(4000);
+    expect(finals[1].endMs).toBeLessThanOrEqual(5000);
+    stream.close();
+    const before = got.length;
+    await stream.push(audio.subarray(0, 16000), 6000);
+    await stream.endpoint();
+    expect(got).toHaveLength(before);
   });
 
   it('a folder whose manifest declares another contract is refused with manifest_invalid', async () => {

@@ -8,8 +8,11 @@ import ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { Fbank } from '../audio/features/fbank.ts';
 import { type LoadedModel, type ModelRegistry, parseSection } from '../models/registry.ts';
-import { GreedyCtcDecoder } from './ctc-decoder.ts';
-import type { Recognizer, RecognizerStream, Transcript } from './recognizer.ts';
+import { ModelError } from '../models/errors.ts';
+import { BeamCtcDecoder, type BeamOptions, defaultBeamOptions } from './ctc-beam-decoder.ts';
+import { type CtcDecoder, GreedyCtcDecoder } from './ctc-decoder.ts';
+import { ArpaLm } from './ngram-lm.ts';
+import type { Recognizer, RecognizerStream, TranscriptListener } from './recognizer.ts';
 
 const AsrSection = z.strictObject({
   contract: z.literal('banter-ctc/1'),
@@ -24,6 +27,16 @@ const AsrSection = z.strictObject({
   symbols: z.array(z.string().min(1)).min(2),
   blank: z.number().int().nonnegative(),
   separator: z.string().length(1),
+  /** Beam search with a word LM (`files[lm]`, ARPA); without it, greedy decoding. */
+  decoder: z
+    .strictObject({
+      type: z.literal('beam'),
+      lm: z.string().min(1),
+      beam_width: z.number().int().positive(),
+      lm_weight: z.number().nonnegative(),
+      word_bonus: z.number(),
+    })
+    .optional(),
 });
 type AsrSection = z.infer<typeof AsrSection>;
 
@@ -33,6 +46,10 @@ export interface CtcRecognizerOptions {
    * the largest multiple not over 16 (15 for a 30 ms model): a partial every 160 ms at most.
    */
   chunkFrames?: number;
+  /** 'manifest' (default): what the folder declares; 'greedy' forces greedy decoding (for comparisons). */
+  decoder?: 'manifest' | 'greedy';
+  /** Overrides of the manifest's beam settings (for tuning). */
+  beam?: Partial<BeamOptions>;
 }
 
 const DEFAULT_CHUNK_MS = 160;
@@ -48,48 +65,38 @@ export async function loadCtcRecognizer(
   const chunkFrames = options.chunkFrames ?? Math.max(s, Math.floor(DEFAULT_CHUNK_MS / 10 / s) * s);
   if (chunkFrames <= 0 || chunkFrames % s !== 0)
     throw new RangeError(`chunkFrames must be a positive multiple of the subsampling (${s})`);
+  const base = { vocab: asr.symbols, blank: asr.blank, separator: asr.separator, frameMs: 10 * s };
+  let makeDecoder: () => CtcDecoder = () => new GreedyCtcDecoder(base);
+  if (asr.decoder && options.decoder !== 'greedy') {
+    const d = asr.decoder;
+    const lmPath = model.file(d.lm);
+    let lm: ArpaLm;
+    try {
+      lm = ArpaLm.load(lmPath);
+    } catch (err) {
+      throw new ModelError('model_corrupt', model.dir, `language model ${d.lm}: ${String(err)}`, {
+        cause: err,
+      });
+    }
+    const beam: BeamOptions = {
+      ...defaultBeamOptions,
+      beamWidth: d.beam_width,
+      lmWeight: d.lm_weight,
+      wordBonus: d.word_bonus,
+      ...options.beam,
+    };
+    makeDecoder = () => new BeamCtcDecoder(lm, { ...base, ...beam });
+  }
+  const decoding = asr.decoder && options.decoder !== 'greedy' ? 'beam+lm' : 'greedy';
   return {
-    label: `${model.manifest.name}@${model.manifest.version}`,
-    createStream: () => new CtcStream(model, asr, chunkFrames),
+    label: `${model.manifest.name}@${model.manifest.version}${decoding === 'greedy' && asr.decoder ? ' (greedy)' : ''}`,
+    createStream: (onTranscript) => new CtcStream(model, asr, chunkFrames, makeDecoder(), onTranscript),
   };
 }
 
-/** An async queue of transcripts: the stream pushes, the consumer iterates until close(). */
-class TranscriptQueue implements AsyncIterable<Transcript> {
-  private items: Transcript[] = [];
-  private waiting: ((r: IteratorResult<Transcript>) => void) | null = null;
-  private closed = false;
-
-  put(t: Transcript): void {
-    if (this.closed) return;
-    if (this.waiting) {
-      this.waiting({ value: t, done: false });
-      this.waiting = null;
-    } else this.items.push(t);
-  }
-
-  close(): void {
-    this.closed = true;
-    this.waiting?.({ value: undefined, done: true });
-    this.waiting = null;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Transcript> {
-    return {
-      next: () => {
-        const t = this.items.shift();
-        if (t) return Promise.resolve({ value: t, done: false });
-        if (this.closed) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (this.waiting = resolve));
-      },
-    };
-  }
-}
-
 export class CtcStream implements RecognizerStream {
-  readonly transcripts = new TranscriptQueue();
   private readonly fbank: Fbank;
-  private readonly decoder: GreedyCtcDecoder;
+  private readonly decoder: CtcDecoder;
   private readonly bins: number;
   private pending: Float32Array[] = [];
   private convCache!: ort.Tensor;
@@ -97,20 +104,18 @@ export class CtcStream implements RecognizerStream {
   /** The next push starts an utterance: its `atMs` is the decoder's time origin. */
   private fresh = true;
   private lastPartial = '';
+  private closed = false;
 
   constructor(
     private readonly model: LoadedModel,
     private readonly asr: AsrSection,
     private readonly chunkFrames: number,
+    decoder: CtcDecoder,
+    private readonly onTranscript: TranscriptListener,
   ) {
     this.bins = asr.features.num_mel_bins;
     this.fbank = new Fbank({ numMelBins: this.bins, inputScale: asr.features.input_scale });
-    this.decoder = new GreedyCtcDecoder({
-      vocab: asr.symbols,
-      blank: asr.blank,
-      separator: asr.separator,
-      frameMs: 10 * asr.subsampling,
-    });
+    this.decoder = decoder;
     this.resetCaches();
   }
 
@@ -135,8 +140,9 @@ export class CtcStream implements RecognizerStream {
   async endpoint(): Promise<void> {
     const whole = this.pending.length - (this.pending.length % this.asr.subsampling);
     if (whole > 0) await this.run(this.pending.splice(0, whole));
-    this.transcripts.put(this.decoder.final());
+    const final = this.decoder.final();
     this.reset();
+    if (!this.closed) this.onTranscript(final);
   }
 
   reset(): void {
@@ -148,7 +154,8 @@ export class CtcStream implements RecognizerStream {
   }
 
   close(): void {
-    this.transcripts.close();
+    this.closed = true;
+    this.reset();
   }
 
   /** One model call on `frames` (whole strides); returns its log-probabilities, row-major. */
@@ -170,7 +177,7 @@ export class CtcStream implements RecognizerStream {
   private emitPartial(): void {
     const p = this.decoder.partial();
     const text = `${p.stable}|${p.unstable}`;
-    if (text !== this.lastPartial && (p.stable || p.unstable)) this.transcripts.put(p);
+    if (text !== this.lastPartial && (p.stable || p.unstable) && !this.closed) this.onTranscript(p);
     this.lastPartial = text;
   }
 

@@ -1,7 +1,8 @@
 /**
- * The streaming speech recognizer's seam (the stage arrives with the ASR issue). Frames in at
- * the pipeline rate, transcripts out as they firm up. Every time is ms on the session audio
- * clock, so a transcript lines up with the VAD events and with `t_ms` on the wire.
+ * The streaming speech recognizer's seam. Frames in at the pipeline rate, transcripts out as
+ * they firm up. Every time is ms on the session audio clock, so a transcript lines up with the
+ * VAD events and with `t_ms` on the wire. Backends: banter's own CTC model (ctc-recognizer.ts)
+ * and sherpa-onnx model folders (sherpa-recognizer.ts), chosen by config (recognizers.ts).
  */
 
 export interface RecognizedWord {
@@ -26,16 +27,24 @@ export interface Transcript {
   endMs: number;
 }
 
+/**
+ * Receives a stream's transcripts. Called before the push or endpoint that produced them
+ * resolves, so whoever awaits those calls has seen every transcript they caused.
+ */
+export type TranscriptListener = (t: Transcript) => void;
+
 /** One session's recognition stream. Calls to push must not overlap (the session awaits each). */
 export interface RecognizerStream {
-  /** Caller audio at the pipeline rate, in order; `atMs` is the audio clock at the chunk's first sample. */
+  /**
+   * Caller audio at the pipeline rate, in order; `atMs` is the audio clock at the chunk's first
+   * sample. The first push after creation, an endpoint or a reset starts an utterance there.
+   */
   push(samples: Float32Array, atMs: number): Promise<void>;
-  /** The caller's speech ended (VAD end, or the session ends): finalize what is pending. */
+  /** The caller's speech ended (VAD end, or the session ends): finalize what is pending (one `final`). */
   endpoint(): Promise<void>;
-  /** Transcripts as they are produced, until close(). */
-  readonly transcripts: AsyncIterable<Transcript>;
-  /** Forget the current utterance (after an endpoint the stream starts afresh by itself). */
+  /** Forget the current utterance without a final. */
   reset(): void;
+  /** Releases the stream; no transcript follows. */
   close(): void;
 }
 
@@ -43,5 +52,7 @@ export interface RecognizerStream {
 export interface Recognizer {
   /** e.g. "banter-asr@1.0.0" or "sherpa-onnx:<folder>". */
   readonly label: string;
-  createStream(): RecognizerStream;
+  createStream(onTranscript: TranscriptListener): RecognizerStream;
+  /** Releases what the recognizer holds (native handles); the registry closes ONNX sessions. */
+  close?(): void;
 }

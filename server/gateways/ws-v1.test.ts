@@ -10,6 +10,7 @@ const everyEvent: Record<SessionEvent['type'], SessionEvent> = {
     input: { encoding: 'pcm16', sample_rate: 16000 },
     output: { encoding: 'opus', sampleRate: 48000, frameMs: 20 },
     vad: 'silero-v5',
+    asr: 'banter-asr@1.0.0',
     clock: 'audio',
     atMs: 0,
   },
@@ -18,13 +19,43 @@ const everyEvent: Record<SessionEvent['type'], SessionEvent> = {
   output_start: { type: 'output_start', id: 'g', kind: 'greeting', atMs: 0, outputMs: 0 },
   output_end: { type: 'output_end', id: 'g', reason: 'interrupted', atMs: 1700, outputMs: 1820 },
   audio_clear: { type: 'audio_clear', id: 'g', atMs: 1700, outputMs: 1820, heardMs: 1690 },
+  transcript: {
+    type: 'transcript',
+    transcript: {
+      kind: 'final',
+      stable: 'hello there',
+      unstable: '',
+      words: [
+        { text: 'hello', startMs: 1630, endMs: 1900 },
+        { text: 'there', startMs: 1960, endMs: 2300, confidence: 0.9 },
+      ],
+      startMs: 1630,
+      endMs: 2400,
+    },
+  },
   marker: { type: 'marker', id: 'm1', atMs: 3000 },
   error: { type: 'error', code: 'bad_audio', message: 'x', fatal: false },
 };
 
+/** A transcript event is a partial or a final on the wire: the partial, beside the final above. */
+const partial: SessionEvent = {
+  type: 'transcript',
+  transcript: {
+    kind: 'partial',
+    stable: 'hello',
+    unstable: 'th',
+    words: [
+      { text: 'hello', startMs: 1630, endMs: 1900 },
+      { text: 'th', startMs: 1960, endMs: 2050 },
+    ],
+    startMs: 1630,
+    endMs: 2080,
+  },
+};
+
 describe('protocol v1 gateway', () => {
   it('every session event becomes a valid v1 message, and every v1 server message type is produced', () => {
-    const types = Object.values(everyEvent).map((e) => {
+    const types = [...Object.values(everyEvent), partial].map((e) => {
       const wire = toWireMessage(e);
       expect(ServerMessage.parse(JSON.parse(JSON.stringify(wire)))).toEqual(wire);
       return wire.type;
@@ -36,6 +67,22 @@ describe('protocol v1 gateway', () => {
       t_ms: 1700,
       output_ms: 1820,
       heard_ms: 1690,
+    });
+    expect(toWireMessage(partial)).toEqual({
+      type: 'asr.partial',
+      t_ms: 2080,
+      start_ms: 1630,
+      text: 'hello th',
+      stable: 'hello',
+      unstable: 'th',
+    });
+    expect(toWireMessage(everyEvent.transcript)).toMatchObject({
+      type: 'asr.final',
+      text: 'hello there',
+      words: [
+        { word: 'hello', start_ms: 1630, end_ms: 1900 },
+        { word: 'there', start_ms: 1960, end_ms: 2300, confidence: 0.9 },
+      ],
     });
   });
 

@@ -4,6 +4,7 @@
  * session behind it would serve a carrier's media stream just as well through another gateway.
  */
 import type { RawData, WebSocket } from 'ws';
+import type { Transcript } from '../asr/recognizer.ts';
 import type { CallerLink, SessionEvent, SessionInput } from '../session/events.ts';
 import {
   CLIENT_MESSAGE_TYPES,
@@ -82,6 +83,7 @@ export function toWireMessage(event: SessionEvent): ServerMessage {
           frame_ms: event.output.frameMs,
         },
         vad: event.vad,
+        asr: event.asr,
         clock: event.clock,
         t_ms: event.atMs,
       };
@@ -113,11 +115,38 @@ export function toWireMessage(event: SessionEvent): ServerMessage {
         output_ms: event.outputMs,
         heard_ms: event.heardMs,
       };
+    case 'transcript':
+      return transcriptMessage(event.transcript);
     case 'marker':
       return { type: 'marker', id: event.id, t_ms: event.atMs };
     case 'error':
       return { type: 'error', code: event.code, message: event.message, fatal: event.fatal };
   }
+}
+
+function transcriptMessage(t: Transcript): ServerMessage {
+  if (t.kind === 'partial') {
+    return {
+      type: 'asr.partial',
+      t_ms: t.endMs,
+      start_ms: t.startMs,
+      text: [t.stable, t.unstable].filter(Boolean).join(' '),
+      stable: t.stable,
+      unstable: t.unstable,
+    };
+  }
+  return {
+    type: 'asr.final',
+    t_ms: t.endMs,
+    start_ms: t.startMs,
+    text: t.stable,
+    words: t.words.map((w) => ({
+      word: w.text,
+      start_ms: w.startMs,
+      end_ms: w.endMs,
+      ...(w.confidence === undefined ? {} : { confidence: w.confidence }),
+    })),
+  };
 }
 
 /** The CallerLink of one WebSocket: v1 events as JSON text frames, audio as binary frames. */

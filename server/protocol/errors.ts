@@ -35,6 +35,10 @@ export const ERRORS = {
     closeCode: CLOSE_CODES.slowConsumer,
     text: 'client is not reading; outbound buffer over its limit',
   },
+  asr_failed: {
+    fatal: false,
+    text: 'speech recognition failed; the session continues without transcripts',
+  },
   internal: { fatal: true, closeCode: CLOSE_CODES.internal, text: 'internal server error' },
   shutting_down: { fatal: true, closeCode: CLOSE_CODES.goingAway, text: 'server is shutting down' },
 } as const satisfies Record<string, { fatal: boolean; closeCode?: CloseCode; text: string }>;

@@ -94,6 +94,8 @@ export const SessionReady = z.strictObject({
   }),
   /** Which VAD model this session uses, e.g. "silero-v5". */
   vad: z.string(),
+  /** Which recognizer transcribes the caller, e.g. "banter-asr@1.0.0"; null when the server runs without one. */
+  asr: z.string().nullable(),
   clock: z.enum(['realtime', 'audio']),
   t_ms: timeMs,
 });
@@ -141,6 +143,38 @@ export const AudioClear = z.strictObject({
   heard_ms: timeMs,
 });
 
+export const AsrWord = z.strictObject({
+  word: z.string().min(1),
+  start_ms: timeMs,
+  end_ms: timeMs,
+  /** 0..1, where the recognizer gives one. */
+  confidence: z.number().min(0).max(1).optional(),
+});
+
+export const AsrPartial = z.strictObject({
+  type: z.literal('asr.partial'),
+  /** Audio clock up to which the caller's speech was heard when this hypothesis was made. */
+  t_ms: timeMs,
+  /** Start of the utterance (the first word, or the audio sent to the recognizer). */
+  start_ms: timeMs,
+  /** The whole hypothesis so far: `stable`, then `unstable`, space-separated. */
+  text: z.string(),
+  /** The leading words that will not change any more. */
+  stable: z.string(),
+  /** The trailing part that may still change (the word being spelled). */
+  unstable: z.string(),
+});
+
+export const AsrFinal = z.strictObject({
+  type: z.literal('asr.final'),
+  /** Audio clock at the end of the recognized stretch of speech. */
+  t_ms: timeMs,
+  start_ms: timeMs,
+  /** The recognizer's last word on this utterance; may be empty (speech with no words in it). */
+  text: z.string(),
+  words: z.array(AsrWord),
+});
+
 export const ServerMarker = z.strictObject({
   type: z.literal('marker'),
   id: z.string(),
@@ -162,6 +196,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
   OutputStart,
   OutputEnd,
   AudioClear,
+  AsrPartial,
+  AsrFinal,
   ServerMarker,
   ErrorEvent,
 ]);

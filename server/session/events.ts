@@ -4,6 +4,7 @@
  * from these; the session never sees JSON or a WebSocket frame. All times are ms; `atMs` is on
  * the session audio clock (caller audio processed), `outputMs` on the output stream's axis.
  */
+import type { Transcript } from '../asr/recognizer.ts';
 import type { ErrorCode } from '../protocol/errors.ts';
 import type { AudioFormat, OutputEncoding, OutputFormat } from '../protocol/messages.ts';
 
@@ -37,6 +38,8 @@ export type SessionEvent =
       input: AudioFormat;
       output: { encoding: OutputEncoding; sampleRate: number; frameMs: number };
       vad: string;
+      /** The recognizer's label, or null when the server runs without one. */
+      asr: string | null;
       clock: OutputClock;
       atMs: number;
     }
@@ -46,6 +49,8 @@ export type SessionEvent =
   | { type: 'output_end'; id: string; reason: 'done' | 'interrupted'; atMs: number; outputMs: number }
   /** The caller must drop the audio it holds; `heardMs` is what the server believes was heard of reply `id`. */
   | { type: 'audio_clear'; id: string; atMs: number; outputMs: number; heardMs: number }
+  /** What the caller said: a partial hypothesis or an utterance's final transcript (times on the audio clock). */
+  | { type: 'transcript'; transcript: Transcript }
   | { type: 'marker'; id: string; atMs: number }
   | { type: 'error'; code: ErrorCode; message: string; fatal: boolean };
 

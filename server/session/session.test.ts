@@ -9,6 +9,7 @@ import { floatToPcm16 } from '../audio/pcm.ts';
 import { samplesForMs } from '../audio/rates.ts';
 import { resolveConfig, type ConfigOverrides } from '../config.ts';
 import { createMetrics } from '../metrics.ts';
+import type { Recognizer, Transcript } from '../asr/recognizer.ts';
 import type { EotDetector } from '../turn-taking/eot.ts';
 import type { SileroModel } from '../turn-taking/silero.ts';
 import type { CallerLink, SessionEvent } from './events.ts';
@@ -32,7 +33,44 @@ function scriptedVad(gate?: () => Promise<void>): SileroModel {
   };
 }
 
-function harness(overrides: ConfigOverrides = {}, vad = scriptedVad()) {
+/** A recognizer that reports how much audio it was given: a partial per push, a final per endpoint. */
+function countingRecognizer(fail = false) {
+  const pushedMs: number[] = [];
+  const recognizer: Recognizer = {
+    label: 'counting',
+    createStream: (onTranscript) => {
+      let heard = 0;
+      let startMs = -1;
+      const t = (kind: 'partial' | 'final', endMs: number): Transcript => ({
+        kind,
+        stable: `${heard}ms`,
+        unstable: '',
+        words: [],
+        startMs,
+        endMs,
+      });
+      return {
+        async push(samples, atMs) {
+          if (fail) throw new Error('recognizer broke');
+          if (startMs < 0) startMs = atMs;
+          pushedMs.push(atMs);
+          heard += (samples.length * 1000) / 16000;
+          onTranscript(t('partial', atMs + (samples.length * 1000) / 16000));
+        },
+        async endpoint() {
+          onTranscript(t('final', startMs + heard));
+          heard = 0;
+          startMs = -1;
+        },
+        reset() {},
+        close() {},
+      };
+    },
+  };
+  return { recognizer, pushedMs };
+}
+
+function harness(overrides: ConfigOverrides = {}, vad = scriptedVad(), recognizer: Recognizer | null = null) {
   const events: SessionEvent[] = [];
   const audio: { atEvent: number }[] = [];
   const calls = { pause: 0, resume: 0, closed: null as null | { code: number; reason: string } };
@@ -55,6 +93,7 @@ function harness(overrides: ConfigOverrides = {}, vad = scriptedVad()) {
     config: resolveConfig({ logLevel: 'silent', ...overrides }),
     vadModel: vad,
     eot: {} as EotDetector,
+    recognizer,
     greeting,
     metrics,
     log: pino({ level: 'silent' }),
@@ -77,6 +116,65 @@ function harness(overrides: ConfigOverrides = {}, vad = scriptedVad()) {
   const types = () => events.map((e) => e.type);
   return { session, events, audio, calls, metrics, start, say, types };
 }
+
+describe('Session with a recognizer', () => {
+  it('hears only the speech the VAD accepted (with its pre-roll), partials while it lasts, the final after speech_end', async () => {
+    const { recognizer, pushedMs } = countingRecognizer();
+    const h = harness({ asr: { feed: { preRollMs: 64 } } }, scriptedVad(), recognizer);
+    h.start(false);
+    h.say(1024, 0);
+    h.say(640, 0.3);
+    h.say(1024, 0);
+    await h.session.drained();
+    const types = h.types().map((t, i) => {
+      const e = h.events[i];
+      return e.type === 'transcript' ? e.transcript.kind : t;
+    });
+    expect(types[0]).toBe('ready');
+    expect(types.indexOf('partial')).toBeGreaterThan(types.indexOf('speech_start'));
+    // The recognizer catches up after the VAD: the hangover's last partials may follow speech_end.
+    expect(types.at(-1)).toBe('final');
+    expect(types.indexOf('speech_end')).toBeLessThan(types.indexOf('final'));
+    expect(types.filter((t) => t === 'final')).toHaveLength(1);
+    const start = h.events.find((e) => e.type === 'speech_start')!.atMs;
+    const end = h.events.find((e) => e.type === 'speech_end')!;
+    // From 64 ms before the onset to the confirmed end (the 400 ms hangover), nothing else.
+    expect(pushedMs[0]).toBe(start - 64);
+    expect(pushedMs.at(-1)!).toBeLessThanOrEqual(end.atMs + 400);
+    expect(pushedMs.at(-1)!).toBeGreaterThanOrEqual(end.atMs);
+    expect(pushedMs.length * 32).toBeLessThan(640 + 64 + 400 + 100);
+  });
+
+  it('session.end mid-utterance sends the final before the close', async () => {
+    const { recognizer } = countingRecognizer();
+    const h = harness({}, scriptedVad(), recognizer);
+    h.start(false);
+    h.say(320, 0);
+    h.say(640, 0.3);
+    h.session.handle({ type: 'end' });
+    await h.session.drained();
+    expect(h.events.at(-1)).toMatchObject({ type: 'transcript', transcript: { kind: 'final' } });
+    expect(h.types()).toContain('speech_end');
+    expect(h.calls.closed?.code).toBe(1000);
+  });
+
+  it('a failing recognizer is reported once (asr_failed) and the session carries on without it', async () => {
+    const { recognizer } = countingRecognizer(true);
+    const h = harness({}, scriptedVad(), recognizer);
+    h.start(false);
+    for (let i = 0; i < 2; i++) {
+      h.say(320, 0);
+      h.say(640, 0.3);
+      h.say(640, 0);
+    }
+    await h.session.drained();
+    expect(h.events.filter((e) => e.type === 'error')).toEqual([
+      expect.objectContaining({ code: 'asr_failed', fatal: false }),
+    ]);
+    expect(h.types().filter((t) => t === 'speech_end')).toHaveLength(2);
+    expect(h.calls.closed).toBeNull();
+  });
+});
 
 describe('Session', () => {
   it('caller speech over the greeting: speech_start, then audio_clear and output_end, and no audio after', async () => {

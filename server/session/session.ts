@@ -2,12 +2,14 @@
  * One caller's session: typed inputs from a gateway in, session events and audio out.
  *
  * Caller audio: decoder -> 16 kHz -> the speech detector (VAD) -> speech events -> the
- * turn-taking controller, whose effects are executed in one place. Our audio: replies (the
+ * turn-taking controller, whose effects are executed in one place. The speech the VAD accepted
+ * also goes to the recognizer (asr-feed.ts), whose transcripts go out as `transcript` events. Our audio: replies (the
  * greeting today) stream through the playout. Every input is handled in arrival order on the
  * input queue, so a marker is answered only after all audio before it was processed.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Recognizer, Transcript } from '../asr/recognizer.ts';
 import { msForSamples, samplesForMs } from '../audio/rates.ts';
 import type { ServerConfig } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
@@ -19,6 +21,7 @@ import { createPolicies } from '../turn-taking/policies.ts';
 import type { SileroModel } from '../turn-taking/silero.ts';
 import { SpeechDetector } from '../turn-taking/speech-detector.ts';
 import type { VadEvent } from '../turn-taking/vad-processor.ts';
+import { AsrFeed } from './asr-feed.ts';
 import { REPLY_AHEAD_MS, REPLY_CHUNK_MS, STAGE_CANCEL_GRACE_MS } from './budgets.ts';
 import { openCodecs, type Codecs } from './codecs.ts';
 import { executeTurnEffects } from './effects.ts';
@@ -34,6 +37,8 @@ export interface SessionContext {
   vadModel: SileroModel;
   /** End-of-turn detector, for the endpointing policy that arrives with streaming ASR. */
   eot: EotDetector;
+  /** Streaming recognizer (config.asr); null runs the server on the VAD alone. */
+  recognizer: Recognizer | null;
   /** Greeting audio at the pipeline rate. */
   greeting: Float32Array;
   metrics: Metrics;
@@ -52,6 +57,7 @@ export class Session {
   private readonly turns: TurnController;
   private decoder: InputDecoder | null = null;
   private detector: SpeechDetector | null = null;
+  private asr: AsrFeed | null = null;
   /** Producers pushing into replies; closing waits (briefly) for them to stop. */
   private readonly producers = new Producers((err) => {
     this.log.error({ err }, 'reply producer failed');
@@ -107,8 +113,8 @@ export class Session {
           this.playout.send({ type: 'marker', id: input.id, atMs: this.clockMs }),
         );
       case 'end':
-        return this.input.enqueue(() => {
-          this.flushSpeech();
+        return this.input.enqueue(async () => {
+          await this.flushSpeech();
           this.close(CLOSE_CODES.normal, 'session ended');
         });
       case 'hangup':
@@ -154,6 +160,11 @@ export class Session {
         encoder.destroy(); // the decoder is the session's now: dispose() releases it
         throw err;
       }
+      const recognizer = this.ctx.recognizer;
+      if (recognizer) {
+        const stream = recognizer.createStream((t) => this.onTranscript(t));
+        this.asr = new AsrFeed(stream, this.ctx.config.asr.feed);
+      }
       if (this.state === 'closed') {
         // The caller left during the handshake: nothing goes out, but the audio it sent is still heard.
         encoder.destroy();
@@ -167,6 +178,7 @@ export class Session {
         input: msg.input,
         output: { encoding: encoder.encoding, sampleRate: encoder.sampleRate, frameMs: encoder.frameMs },
         vad: this.ctx.vadModel.label,
+        asr: this.ctx.recognizer?.label ?? null,
         clock: msg.clock,
         atMs: this.clockMs,
       });
@@ -202,12 +214,33 @@ export class Session {
   }
 
   private async processAudio(samples: Float32Array): Promise<void> {
-    await this.detector?.push(samples, (events) => {
+    await this.detector?.push(samples, (events, frame) => {
       this.ctx.metrics.framesProcessed.inc();
+      this.asr?.frame(frame, this.clockMs - msForSamples(frame.length), events);
       this.onSpeech(events);
       this.playout.tick();
       for (const name of this.turns.dueTimers(this.clockMs)) this.dispatch({ type: 'timer', name });
     });
+    await this.asrIdle();
+  }
+
+  /** Waits for the recognizer to catch up; a failing one is reported once and dropped, the session goes on. */
+  private async asrIdle(): Promise<void> {
+    try {
+      await this.asr?.idle();
+    } catch (err) {
+      this.log.error({ err }, 'recognizer failed');
+      this.asr = null;
+      this.fail('asr_failed');
+    }
+  }
+
+  /** The one place transcripts go: to the caller, and to the controller (endpointing reads them there). */
+  private onTranscript(t: Transcript): void {
+    this.ctx.metrics.transcripts.inc({ kind: t.kind });
+    this.playout.send({ type: 'transcript', transcript: t });
+    const text = [t.stable, t.unstable].filter(Boolean).join(' ');
+    this.dispatch({ type: 'transcript', kind: t.kind, text, endMs: t.endMs });
   }
 
   private onSpeech(events: VadEvent[]): void {
@@ -222,8 +255,12 @@ export class Session {
     }
   }
 
-  private flushSpeech(): void {
-    this.onSpeech(this.detector?.flush() ?? []);
+  /** Closes open speech (the stream is over) and waits for its final transcript. */
+  private async flushSpeech(): Promise<void> {
+    const events = this.detector?.flush() ?? [];
+    this.asr?.flush(events);
+    this.onSpeech(events);
+    await this.asrIdle();
   }
 
   /** Runs the controller on one event and carries out what it decided. */
@@ -290,6 +327,7 @@ export class Session {
     // Producers saw their reply cut (playout.close); give them a moment to leave before their encoder goes.
     await this.producers.settle(STAGE_CANCEL_GRACE_MS);
     this.decoder?.destroy();
+    this.asr?.close();
     this.playout.destroy();
     this.ctx.metrics.sessionsActive.dec();
     this.log.info({ audio_ms: this.clockMs }, 'session closed');

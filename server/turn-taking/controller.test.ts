@@ -84,6 +84,22 @@ describe('turn-taking controller: barge-in on voice activity', () => {
   });
 });
 
+describe('turn-taking controller: what the caller said', () => {
+  it('keeps the latest transcript of the current utterance and forgets it when the next one starts', () => {
+    let state = initialTurnState;
+    const step = (e: Parameters<typeof reduceTurn>[1]) =>
+      ([state] = reduceTurn(state, e, 0, [bargeInOnSpeech]));
+    step({ type: 'speech_start', startMs: 100, outputPlaying: false });
+    step({ type: 'transcript', kind: 'partial', text: 'i want to bo', endMs: 900 });
+    expect(state.heard).toEqual({ text: 'i want to bo', final: false, endMs: 900 });
+    step({ type: 'speech_end', startMs: 100, endMs: 1400 });
+    step({ type: 'transcript', kind: 'final', text: 'i want to book', endMs: 1800 });
+    expect(state.heard).toEqual({ text: 'i want to book', final: true, endMs: 1800 });
+    step({ type: 'speech_start', startMs: 2500, outputPlaying: false });
+    expect(state.heard).toBeNull();
+  });
+});
+
 describe('turn-taking controller: pure reducer and timers', () => {
   it('never mutates the state it is given', () => {
     const frozen = Object.freeze({

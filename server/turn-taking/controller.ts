@@ -18,6 +18,12 @@ export interface TurnState {
   reply: { id: string; interruptible: boolean } | null;
   /** Timers set and not yet fired or cancelled, by name: when they are due. */
   timers: Readonly<Record<string, number>>;
+  /**
+   * What the recognizer last heard of the caller's current utterance (its latest partial, then
+   * its final); cleared when the next utterance starts. Endpointing reads it with the
+   * end-of-turn detector; nothing decides on it yet.
+   */
+  heard: { text: string; final: boolean; endMs: number } | null;
 }
 
 export const initialTurnState: TurnState = Object.freeze({
@@ -25,6 +31,7 @@ export const initialTurnState: TurnState = Object.freeze({
   userStartMs: null,
   reply: null,
   timers: Object.freeze({}),
+  heard: null,
 });
 
 export type TurnEvent =
@@ -35,7 +42,9 @@ export type TurnEvent =
   /** The reply ended by itself (every frame sent) or was cut by an interrupt effect. */
   | { type: 'reply_end'; id: string; reason: 'done' | 'interrupted' }
   /** A timer set by a `set_timer` effect is due. */
-  | { type: 'timer'; name: string };
+  | { type: 'timer'; name: string }
+  /** The recognizer's hypothesis of the current utterance (partial) or its last word on it (final). */
+  | { type: 'transcript'; kind: 'partial' | 'final'; text: string; endMs: number };
 
 export type TurnEffect =
   /** Stop the reply now: drop what is queued, tell the caller to drop what it holds. */
@@ -79,7 +88,7 @@ export function reduceTurn(
 function observe(state: TurnState, event: TurnEvent): TurnState {
   switch (event.type) {
     case 'speech_start':
-      return { ...state, userSpeaking: true, userStartMs: event.startMs };
+      return { ...state, userSpeaking: true, userStartMs: event.startMs, heard: null };
     case 'speech_end':
       return { ...state, userSpeaking: false };
     case 'reply_start':
@@ -90,6 +99,8 @@ function observe(state: TurnState, event: TurnEvent): TurnState {
       const { [event.name]: _fired, ...timers } = state.timers;
       return { ...state, timers };
     }
+    case 'transcript':
+      return { ...state, heard: { text: event.text, final: event.kind === 'final', endMs: event.endMs } };
   }
 }
 

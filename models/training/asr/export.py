@@ -42,8 +42,19 @@ def run_chunked(model: StreamingCtc, feats: torch.Tensor, chunk: int) -> torch.T
     return torch.cat(outs, dim=1)
 
 
-def write_model_folder(model: StreamingCtc, out: Path, name: str, version: str, parity_frames: int = 42) -> None:
-    """model.onnx + manifest.json (kind "asr", contract banter-ctc/1) + parity.json, ready for the registry."""
+def write_model_folder(
+    model: StreamingCtc,
+    out: Path,
+    name: str,
+    version: str,
+    parity_frames: int = 42,
+    decoder: dict | None = None,
+) -> None:
+    """model.onnx + manifest.json (kind "asr", contract banter-ctc/1) + parity.json, ready for the registry.
+
+    `decoder` ({beam_width, lm_weight, word_bonus}) declares beam search with the word LM that
+    must already be in the folder as lm.arpa.gz (asr/build_lm.py); without it, greedy decoding.
+    """
     from asr.text import BLANK, VOCAB
     from lib.export import sha256, write_json, write_parity
 
@@ -55,8 +66,11 @@ def write_model_folder(model: StreamingCtc, out: Path, name: str, version: str, 
         "kind": "asr",
         "version": version,
         "description": "Streaming CTC recognizer: Kaldi fbank (80) in, character log-probabilities out",
-        "files": {"model": "model.onnx"},
-        "sha256": {"model.onnx": sha256(out / "model.onnx")},
+        "files": {"model": "model.onnx", **({"lm": "lm.arpa.gz"} if decoder else {})},
+        "sha256": {
+            "model.onnx": sha256(out / "model.onnx"),
+            **({"lm.arpa.gz": sha256(out / "lm.arpa.gz")} if decoder else {}),
+        },
         "inputs": desc["inputs"],
         "outputs": desc["outputs"],
         "rates": {"sample_rate_hz": 16000, "frame_ms": 10 * model.stride},
@@ -70,6 +84,7 @@ def write_model_folder(model: StreamingCtc, out: Path, name: str, version: str, 
             "symbols": VOCAB,
             "blank": BLANK,
             "separator": " ",
+            **({"decoder": {"type": "beam", "lm": "lm", **decoder}} if decoder else {}),
         },
         "params": sum(p.numel() for p in model.parameters()),
         "opset": desc["opset"],

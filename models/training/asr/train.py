@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 import sys
 
-import numpy as np
+# OpenBLAS (libopenblas0-pthread) starts one thread per core unless told otherwise, and it reads
+# this when numpy loads it: two "one-thread" trainers then ran four threads on two cores.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -135,8 +141,29 @@ def main() -> None:
     ap.add_argument("--ckpt-every", type=int, default=200)
     ap.add_argument("--dev-every", type=int, default=10, help="shards between quick dev checks (200 utterances)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="processes, one core and one thread each, averaging gradients (data parallel); "
+                         "--max-frames is per worker")
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args()
+    if args.workers > 1:
+        import torch.multiprocessing as mp
+
+        os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
+        os.environ.setdefault("MASTER_PORT", "29517")
+        mp.spawn(worker, args=(args,), nprocs=args.workers, join=True)
+    else:
+        worker(0, args)
+
+
+def worker(rank: int, args: argparse.Namespace) -> None:
+    world = args.workers
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.init_process_group("gloo", rank=rank, world_size=world)
+    lead = rank == 0
+    log = print if lead else (lambda *a, **k: None)
     setup_torch(args.seed)
     torch.use_deterministic_algorithms(False)  # CTC loss has no deterministic CPU backward flag; seeds still fix the run
     data = RUNS_ROOT / ("asr-smoke" if args.smoke else "asr") / "data"
@@ -167,14 +194,24 @@ def main() -> None:
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["opt"])
         state = saved["state"]
-        print(f"resumed at epoch {state['epoch']} step {state['step']}", flush=True)
+        log(f"resumed at epoch {state['epoch']} step {state['step']}", flush=True)
+    # Every (re)start's flags, so the model card can say exactly how the model was trained.
+    state.setdefault("starts", []).append({"step": state["step"], "args": vars(args)})
 
     def save(path: Path) -> None:
+        if not lead:
+            return
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state, "config": config},
                    path.with_suffix(".tmp"))
         path.with_suffix(".tmp").replace(path)
 
-    print(f"{sum(p.numel() for p in model.parameters())} parameters, {json.dumps(config)}", flush=True)
+    log(f"{sum(p.numel() for p in model.parameters())} parameters, {json.dumps(config)}, {world} worker(s)", flush=True)
+
+    def sync() -> None:
+        if world > 1:
+            torch.distributed.barrier()
+
+    params = [p for p in model.parameters()]
     while state["epoch"] < args.epochs:
         epoch = state["epoch"]
         rng = np.random.default_rng(args.seed * 1000 + epoch)
@@ -187,15 +224,20 @@ def main() -> None:
         done_in_epoch = state.get("done_in_epoch", 0)
         t0, losses = time.time(), []
         lr = args.lr * args.lr_decay**epoch
+        # The masks' own generator, per worker: `rng` must stay in step on every worker, since
+        # each one computes the same batches and takes every world-th.
+        aug = np.random.default_rng(args.seed * 7919 + epoch * 101 + rank + 1000 * done_in_epoch)
         for n, name in enumerate(shards):
             if n < done_in_epoch:
                 continue
             items = load_shard(train_dir / name)
-            for idx in batches(items, args.max_frames, rng):
+            all_batches = batches(items, args.max_frames, rng)
+            mine = all_batches[rank :: world][: len(all_batches) // world]
+            for idx in mine:
                 x, in_lens, y, y_lens = collate(items, idx, model.stride)
                 if state["step"] >= args.specaug_from:
                     x = (x - model.mean) / model.std
-                    x = spec_augment(x, rng) * model.std + model.mean
+                    x = spec_augment(x, aug) * model.std + model.mean
                 logp, _, _ = model(x, *model.initial(len(idx)))
                 loss = ctc(logp.transpose(0, 1), y, in_lens, y_lens)
                 warm = min(1.0, (state["step"] + 1) / args.warmup)
@@ -203,24 +245,35 @@ def main() -> None:
                     g["lr"] = lr * warm
                 opt.zero_grad()
                 loss.backward()
+                if world > 1:
+                    # Average the gradients of all workers (one flat all-reduce): the same update everywhere.
+                    flat = torch.cat([p.grad.reshape(-1) for p in params])
+                    torch.distributed.all_reduce(flat)
+                    flat /= world
+                    at = 0
+                    for p in params:
+                        p.grad.copy_(flat[at : at + p.numel()].view_as(p))
+                        at += p.numel()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
                 opt.step()
                 state["step"] += 1
                 losses.append(float(loss))
                 if state["step"] % args.ckpt_every == 0:
                     rate = (time.time() - t0) / max(len(losses), 1)
-                    print(f"epoch {epoch} step {state['step']} loss {np.mean(losses[-50:]):.3f} ({rate:.2f} s/step)",
-                          flush=True)
+                    log(f"epoch {epoch} step {state['step']} loss {np.mean(losses[-50:]):.3f} ({rate:.2f} s/step)",
+                        flush=True)
             state["done_in_epoch"] = n + 1
             save(ckpt)
-            if (n + 1) % args.dev_every == 0:
-                print(f"epoch {epoch} shard {n + 1}/{len(shards)} quick dev {json.dumps(evaluate(model, quick))}",
-                      flush=True)
-        dev = evaluate(model, valid)
+            if (n + 1) % args.dev_every == 0 and lead:
+                log(f"epoch {epoch} shard {n + 1}/{len(shards)} quick dev {json.dumps(evaluate(model, quick))}",
+                    flush=True)
+            sync()
+        dev = evaluate(model, valid) if lead else {"cer": 0.0, "wer": 0.0, "utterances": 0}
+        sync()
         state["history"].append({"epoch": epoch, "loss": float(np.mean(losses)) if losses else None, **dev,
                                  "shards": len(shards), "minutes": (time.time() - t0) / 60, "lr": lr})
-        print(json.dumps(state["history"][-1]), flush=True)
-        if dev["cer"] < state["best_cer"]:
+        log(json.dumps(state["history"][-1]), flush=True)
+        if lead and dev["cer"] < state["best_cer"]:
             state["best_cer"] = dev["cer"]
             torch.save({"model": model.state_dict(), "config": config, "history": state["history"]}, run / "best.pt")
         state["epoch"], state["done_in_epoch"], state["epoch_shards"] = epoch + 1, 0, None

@@ -5,8 +5,12 @@ import os
 import random
 from pathlib import Path
 
-import numpy as np
-import torch
+# One BLAS thread unless the caller says otherwise; only effective when this module is imported
+# before numpy (scripts that import numpy first set it themselves, as asr/train.py does).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 TRAINING_ROOT = REPO_ROOT / "models" / "training"

@@ -68,5 +68,18 @@ class VoicePlan(unittest.TestCase):
         self.assertIsNotNone(training_voice_problem("espeak-ng:fr"))
 
 
+class EvaluationVoices(unittest.TestCase):
+    def test_the_evaluation_sets_use_only_voices_training_refuses(self):
+        from asr.build_eval import CALLER_VOICES, evaluation_voice
+        from asr.voices import HELD_OUT_TEST_VOICES
+
+        for voice in (*CALLER_VOICES, *HELD_OUT_TEST_VOICES):
+            self.assertEqual(evaluation_voice(voice), voice)
+        with self.assertRaises(ValueError):
+            evaluation_voice("espeak-ng:en-us+f3")
+        with self.assertRaises(ValueError):
+            evaluation_voice("flite:kal16")
+
+
 if __name__ == "__main__":
     unittest.main()
