@@ -4,7 +4,7 @@
  * by every session.
  */
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
@@ -14,13 +14,13 @@ import { readWav } from './audio/wav.ts';
 import { resolveConfig, type ConfigOverrides, type ServerConfig } from './config.ts';
 import { createMetrics } from './metrics.ts';
 import { attachWsV1, wsV1Link } from './gateways/ws-v1.ts';
-import { CLOSE_CODES } from './protocol/errors.ts';
 import { SHUTDOWN_DRAIN_MS } from './session/budgets.ts';
 import { settleWithin } from './session/settle.ts';
 import { Session, type SessionContext } from './session/session.ts';
 import { PIPELINE_SAMPLE_RATE } from './audio/rates.ts';
 import { resampleAll } from './audio/resampler.ts';
 import { ModelRegistry } from './models/registry.ts';
+import { RateLimitedLog } from './limits/rate-limited-log.ts';
 import { loadEotDetector } from './turn-taking/eot.ts';
 import { loadRecognizer } from './asr/recognizers.ts';
 import { loadSilero } from './turn-taking/silero.ts';
@@ -29,9 +29,15 @@ export interface RunningServer {
   port: number;
   url: string;
   config: ServerConfig;
-  /** Sessions open now. */
+  /** Connections open now (a session each, started or not). */
   sessions: ReadonlySet<Session>;
-  close(): Promise<void>;
+  /**
+   * Stops the server. With a deadline (a SIGTERM drain): /health turns to 503 "draining" and new
+   * connections are refused at once, every session is told `shutting_down` with the time it has
+   * left, sessions that end by themselves go, and at the deadline the rest are closed (1001) and
+   * any socket that still will not close is cut. Without one (tests), sessions close at once.
+   */
+  close(options?: { deadlineMs?: number }): Promise<void>;
 }
 
 export interface StartOptions extends ConfigOverrides {
@@ -52,14 +58,18 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     throw err;
   });
   const { eot, vadModel, greeting, recognizer } = loaded;
-  const ctx: SessionContext = { config, vadModel, eot, recognizer, greeting, metrics, log };
+  const badInputLog = new RateLimitedLog(config.limits.badInputLog);
+  const ctx: SessionContext = { config, vadModel, eot, recognizer, greeting, metrics, log, badInputLog };
 
+  let draining = false;
   const app = express();
   app.disable('x-powered-by');
   app.get('/health', (_req, res) => {
-    res.json({
-      status: 'ok',
-      sessions: sessions.size,
+    // A load balancer takes 503 as "send no new calls here"; the body says why.
+    res.status(draining ? 503 : 200).json({
+      status: draining ? 'draining' : 'ok',
+      sessions: [...sessions].filter((s) => s.started).length,
+      connections: sessions.size,
       protocol: 1,
       vad: vadModel.label,
       eot: `${eot.name}@${eot.version} (${eot.contract})`,
@@ -79,15 +89,52 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   }
 
   const http: Server = createServer(app);
-  const wss = new WebSocketServer({ server: http, path: config.wsPath, maxPayload: config.maxPayloadBytes });
   const sessions = new Set<Session>();
+  const perAddress = new Map<string, number>();
+  const limits = config.limits;
+  const wss = new WebSocketServer({
+    server: http,
+    path: config.wsPath,
+    maxPayload: config.maxPayloadBytes,
+    // Refused before the upgrade, with an HTTP status a load balancer or client can act on.
+    verifyClient: (info, done) => {
+      const address = clientAddress(info.req, config.trustProxy);
+      if (draining) return done(false, 503, 'server is draining');
+      if (sessions.size >= limits.maxSessions) return done(false, 503, 'server is full');
+      if ((perAddress.get(address) ?? 0) >= limits.maxConnectionsPerAddress) {
+        return done(false, 429, 'too many connections from this address');
+      }
+      done(true);
+    },
+  });
 
-  wss.on('connection', (ws: WebSocket) => {
-    const session = new Session(wsV1Link(ws), ctx);
+  const alive = new WeakMap<WebSocket, boolean>();
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        ws.terminate(); // no pong since the last ping: the peer is gone ('close' still ends its session)
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, limits.heartbeatMs).unref();
+
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    const address = clientAddress(req, config.trustProxy);
+    perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
+    const session = new Session(wsV1Link(ws), ctx, { address, origin: req.headers.origin ?? null });
     sessions.add(session);
-    attachWsV1(ws, session, () => sessions.delete(session));
+    attachWsV1(ws, session, limits, () => {
+      sessions.delete(session);
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+    });
     // ws emits 'error' for protocol violations (e.g. 1009 frame over maxPayload) and then closes.
-    ws.on('error', (err) => log.warn({ err: err.message }, 'websocket error'));
+    ws.on('error', (err) => badInputLog.warn(log, { err: err.message }, 'websocket error'));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -112,20 +159,44 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     url: `ws://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}${config.wsPath}`,
     config,
     sessions,
-    async close() {
-      for (const ws of wss.clients) ws.close(CLOSE_CODES.goingAway, 'server shutting down');
+    async close({ deadlineMs = 0 } = {}) {
+      if (draining) return;
+      draining = true;
+      log.info({ sessions: sessions.size, deadline_ms: deadlineMs }, 'banter draining');
+      if (deadlineMs > 0) {
+        const open = [...sessions];
+        for (const s of open) s.notifyShutdown(deadlineMs);
+        await settleWithin(
+          open.map((s) => s.ended()),
+          deadlineMs,
+        );
+      }
+      const left = [...sessions];
+      for (const s of left) s.goAway();
+      // Audio already accepted is still heard, briefly; then whatever will not close is cut.
       await settleWithin(
-        [...sessions].map((s) => s.drained()),
+        left.map((s) => s.drained()),
         SHUTDOWN_DRAIN_MS,
       );
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      clearInterval(heartbeat);
       for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       recognizer?.close?.();
       await models.close();
+      log.info({ sessions_cut: left.length }, 'banter stopped');
     },
   };
+}
+
+/** The caller's address: the socket's peer, or the first X-Forwarded-For hop behind a trusted proxy. */
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = req.headers['x-forwarded-for'];
+  if (trustProxy && typeof forwarded === 'string' && forwarded.length > 0) {
+    return forwarded.split(',')[0].trim().slice(0, 64);
+  }
+  return req.socket.remoteAddress ?? 'unknown';
 }
 
 async function loadGreeting(path: string): Promise<Float32Array> {

@@ -3,6 +3,7 @@ import { DEFAULT_ASR_BACKEND } from './asr/recognizers.ts';
 import { configFromEnvironment, defaultConfig, resolveConfig } from './config.ts';
 import { defaultInputLimits } from './transport/input-decoder.ts';
 import { defaultWriterOptions } from './transport/outbound-writer.ts';
+import { ConnectionLimits } from './limits/limits.ts';
 import { defaultVadOptions } from './turn-taking/vad-processor.ts';
 
 describe('server configuration', () => {
@@ -13,7 +14,9 @@ describe('server configuration', () => {
       leadMs: defaultWriterOptions.leadMs,
       highWaterBytes: defaultWriterOptions.highWaterBytes,
       stallTimeoutMs: defaultWriterOptions.stallTimeoutMs,
+      maxBufferedBytes: defaultWriterOptions.maxBufferedBytes,
     });
+    expect(defaultConfig.limits).toEqual(ConnectionLimits.parse({}));
     expect(defaultConfig.maxFrameMs).toBe(defaultInputLimits.maxFrameMs);
     expect(defaultConfig.turnTaking).toEqual({ bargeIn: 'vad' });
   });

@@ -12,6 +12,7 @@ import { WriterTuning } from './transport/outbound-writer.ts';
 import { InputLimits } from './transport/input-decoder.ts';
 import { AsrBackendOptions } from './asr/recognizers.ts';
 import { AsrFeedTuning } from './session/asr-feed.ts';
+import { ConnectionLimits } from './limits/limits.ts';
 
 const repoPath = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url));
 
@@ -49,13 +50,22 @@ export const ServerConfig = z.strictObject({
   /** Caller audio waiting to be processed before the socket stops reading, ms. Default 10000. */
   maxInputBacklogMs: z.number().positive().default(10_000),
   writer: WriterTuning.prefault({}),
+  /**
+   * How long a SIGTERM drain lets sessions go on (a reply in progress may finish) before closing
+   * them with 1001, ms. Under the 10 s a container runtime allows before SIGKILL. Default 5000.
+   */
+  shutdownDeadlineMs: z.number().nonnegative().default(5000),
+  /** Behind a trusted reverse proxy: take the client address from X-Forwarded-For. Default false. */
+  trustProxy: z.boolean().default(false),
+  /** What one connection may cost: control-message size, error budget, bad-input logging (server/limits/). */
+  limits: ConnectionLimits.prefault({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
 export const defaultConfig: ServerConfig = ServerConfig.parse({});
 
-type Nested = 'vad' | 'writer' | 'turnTaking' | 'asr';
+type Nested = 'vad' | 'writer' | 'turnTaking' | 'asr' | 'limits';
 export type ConfigOverrides = Partial<Omit<ServerConfig, Nested>> & {
   [K in Nested]?: Partial<ServerConfig[K]>;
 };
@@ -78,6 +88,7 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
       'asr-model': { type: 'string' },
       greeting: { type: 'string' },
       'log-level': { type: 'string' },
+      'shutdown-deadline-ms': { type: 'string' },
     },
     strict: true,
   });
@@ -101,6 +112,8 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
   if (Object.keys(asr).length > 0) out.asr = asr;
   const greeting = pick(values.greeting, 'BANTER_GREETING');
   if (greeting) out.greetingPath = greeting;
+  const deadline = pick(values['shutdown-deadline-ms'], 'BANTER_SHUTDOWN_DEADLINE_MS');
+  if (deadline !== undefined) out.shutdownDeadlineMs = Number(deadline);
   const logLevel = pick(values['log-level'], 'BANTER_LOG_LEVEL');
   if (logLevel) out.logLevel = logLevel;
   return out as ConfigOverrides;

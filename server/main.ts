@@ -13,11 +13,13 @@ console.log(
   `banter is listening: http://127.0.0.1:${server.port}/ (WebSocket ${server.url}). Ctrl-C stops it.`,
 );
 
+// First signal: drain (health 503, new calls refused, callers told, closed at the deadline), exit 0.
+// A second signal: exit at once.
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) process.exit(1);
     stopping = true;
-    void server.close().then(() => process.exit(0));
+    void server.close({ deadlineMs: server.config.shutdownDeadlineMs }).then(() => process.exit(0));
   });
 }

@@ -3,7 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'banter_process_' });
+  // prom-client's default names already start with process_/nodejs_: the prefix is the service only.
+  collectDefaultMetrics({ register: registry, prefix: 'banter_' });
   return {
     registry,
     sessionsActive: new Gauge({

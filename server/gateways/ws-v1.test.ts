@@ -126,3 +126,29 @@ describe('protocol v1 gateway', () => {
     ).toMatchObject({ type: 'start_refused', code: 'unsupported_protocol' });
   });
 });
+
+describe('parseTextFrame on hostile input', () => {
+  it('survives a 10 kB message of nested arrays as its type (this once overflowed the stack and killed the process)', () => {
+    const depth = 5000;
+    const frame = `{"type":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    expect(parseTextFrame(frame)).toEqual({
+      type: 'rejected',
+      code: 'unknown_type',
+      message: 'unknown message type (array); ignored',
+    });
+  });
+
+  it('never quotes unbounded client input back', () => {
+    const long = 'x'.repeat(100_000);
+    for (const frame of [
+      JSON.stringify({ type: long }),
+      JSON.stringify({ type: 'session.start', protocol: 1, input: { encoding: long, sample_rate: 16000 } }),
+      JSON.stringify({ type: 'marker', id: long }),
+      JSON.stringify({ type: 'session.start', protocol: 1, input: { [long]: 1 } }),
+    ]) {
+      const input = parseTextFrame(frame);
+      expect(input.type).toBe('rejected');
+      expect(input.type === 'rejected' && (input.message ?? '').length).toBeLessThan(300);
+    }
+  });
+});

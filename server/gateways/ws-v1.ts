@@ -6,6 +6,7 @@
 import type { RawData, WebSocket } from 'ws';
 import type { Transcript } from '../asr/recognizer.ts';
 import type { CallerLink, SessionEvent, SessionInput } from '../session/events.ts';
+import { truncate } from '../limits/limits.ts';
 import {
   CLIENT_MESSAGE_TYPES,
   ClientMessage,
@@ -28,18 +29,20 @@ export function parseTextFrame(text: string): SessionInput {
   }
   const parsed = ClientMessage.safeParse(json);
   if (!parsed.success) {
-    const type = (json as { type?: unknown } | null)?.type;
+    const type = typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined;
     if ((CLIENT_MESSAGE_TYPES as readonly unknown[]).includes(type)) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? ` at ${truncate(issue.path.map(String).join('.'), 60)}` : '';
       return {
         type: 'rejected',
         code: 'invalid_message',
-        message: `${String(type)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+        message: `${String(type)}${where}: ${truncate(issue?.message ?? 'invalid', 120)}`,
       };
     }
     return {
       type: 'rejected',
       code: 'unknown_type',
-      message: `unknown message type ${JSON.stringify(type)}; ignored`,
+      message: `unknown message type ${describeType(type)}; ignored`,
     };
   }
   const msg = parsed.data;
@@ -66,6 +69,18 @@ export function parseTextFrame(text: string): SessionInput {
     case 'session.end':
       return { type: 'end' };
   }
+}
+
+/**
+ * The client's `type` field as an error message may quote it: a short string verbatim, anything
+ * else by its kind only. (Quoting it whole once let one 10 kB message of nested arrays overflow
+ * the stack and take the process down.)
+ */
+function describeType(type: unknown): string {
+  if (typeof type === 'string') return JSON.stringify(truncate(type, 40));
+  if (type === undefined) return '(missing)';
+  if (type === null) return 'null';
+  return `(${Array.isArray(type) ? 'array' : typeof type})`;
 }
 
 /** A session event as the v1 message the caller reads. */
@@ -120,7 +135,13 @@ export function toWireMessage(event: SessionEvent): ServerMessage {
     case 'marker':
       return { type: 'marker', id: event.id, t_ms: event.atMs };
     case 'error':
-      return { type: 'error', code: event.code, message: event.message, fatal: event.fatal };
+      return {
+        type: 'error',
+        code: event.code,
+        message: event.message,
+        fatal: event.fatal,
+        ...(event.deadlineMs === undefined ? {} : { deadline_ms: event.deadlineMs }),
+      };
   }
 }
 
@@ -167,15 +188,44 @@ export function wsV1Link(ws: WebSocket): CallerLink {
   };
 }
 
+export interface WsV1Limits {
+  /** Longest text frame read, bytes (config.limits.maxControlBytes). */
+  maxControlBytes: number;
+}
+
 /** Feeds a WebSocket's frames to its session until the socket closes. */
-export function attachWsV1(ws: WebSocket, session: SessionPort, onClosed: () => void): void {
+export function attachWsV1(
+  ws: WebSocket,
+  session: SessionPort,
+  limits: WsV1Limits,
+  onClosed: () => void,
+): void {
   ws.on('message', (data: RawData, isBinary: boolean) => {
-    session.handle(isBinary ? { type: 'audio', data: toBytes(data) } : parseTextFrame(data.toString()));
+    let input: SessionInput;
+    try {
+      input = isBinary ? { type: 'audio', data: toBytes(data) } : textInput(data, limits.maxControlBytes);
+    } catch (error) {
+      input = { type: 'fault', error };
+    }
+    session.handle(input);
   });
   ws.on('close', () => {
     session.handle({ type: 'hangup' });
     onClosed();
   });
+}
+
+/** A text frame as a session input; one over the control limit is refused without being parsed. */
+function textInput(data: RawData, maxBytes: number): SessionInput {
+  const bytes = toBytes(data);
+  if (bytes.byteLength > maxBytes) {
+    return {
+      type: 'rejected',
+      code: 'control_too_large',
+      message: `text frame of ${bytes.byteLength} bytes; the limit is ${maxBytes}`,
+    };
+  }
+  return parseTextFrame(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
 }
 
 function toBytes(data: RawData): Uint8Array {

@@ -1,35 +1,51 @@
-/**
- * Every error code a session can report, in one table (mirrored in docs/protocol.md).
- * `fatal` errors are followed by a close with `closeCode`; the others leave the
- * session running and only drop the offending message or frame.
- */
 /** WebSocket close codes the server uses: the one definition (docs/protocol.md lists them). */
 export const CLOSE_CODES = {
   normal: 1000,
   goingAway: 1001,
   /** ws closes with 1009 by itself when a frame exceeds `maxPayloadBytes`. */
   messageTooBig: 1009,
+  /** The client used up its error budget (config.limits.errorBudget). */
+  policyViolation: 1008,
   internal: 1011,
   unsupportedProtocol: 4001,
   slowConsumer: 4008,
 } as const;
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
 
+/**
+ * Every error code a session can report, in one table (mirrored in docs/protocol.md).
+ * `fatal` errors are followed by a close with `closeCode`; the others leave the
+ * session running and only drop the offending message or frame. `client`: the caller's
+ * input caused it, so it draws on the connection's error budget (error-budget.ts).
+ */
 export const ERRORS = {
-  bad_json: { fatal: false, text: 'text frame is not valid JSON' },
-  unknown_type: { fatal: false, text: 'message type is not part of protocol v1; ignored' },
-  invalid_message: { fatal: false, text: 'message does not match its schema' },
+  bad_json: { fatal: false, client: true, text: 'text frame is not valid JSON' },
+  unknown_type: { fatal: false, client: true, text: 'message type is not part of protocol v1; ignored' },
+  invalid_message: { fatal: false, client: true, text: 'message does not match its schema' },
+  control_too_large: {
+    fatal: false,
+    client: true,
+    text: 'text frame longer than the control-message limit; dropped unread',
+  },
   unsupported_protocol: {
     fatal: true,
     closeCode: CLOSE_CODES.unsupportedProtocol,
     text: 'protocol version not supported',
   },
-  unsupported_encoding: { fatal: false, text: 'audio encoding not supported' },
-  unsupported_sample_rate: { fatal: false, text: 'sample rate not supported for this encoding' },
-  already_started: { fatal: false, text: 'session.start was already accepted' },
-  not_started: { fatal: false, text: 'audio or control before session.start; dropped' },
-  frame_too_large: { fatal: false, text: 'audio frame longer than the per-frame limit; dropped' },
-  bad_audio: { fatal: false, text: 'audio frame cannot be decoded; dropped' },
+  unsupported_encoding: { fatal: false, client: true, text: 'audio encoding not supported' },
+  unsupported_sample_rate: {
+    fatal: false,
+    client: true,
+    text: 'sample rate not supported for this encoding',
+  },
+  already_started: { fatal: false, client: true, text: 'session.start was already accepted' },
+  not_started: { fatal: false, client: true, text: 'audio or control before session.start; dropped' },
+  frame_too_large: {
+    fatal: false,
+    client: true,
+    text: 'audio frame longer than the per-frame limit; dropped',
+  },
+  bad_audio: { fatal: false, client: true, text: 'audio frame cannot be decoded; dropped' },
   slow_consumer: {
     fatal: true,
     closeCode: CLOSE_CODES.slowConsumer,
@@ -39,9 +55,20 @@ export const ERRORS = {
     fatal: false,
     text: 'speech recognition failed; the session continues without transcripts',
   },
+  too_many_errors: {
+    fatal: true,
+    closeCode: CLOSE_CODES.policyViolation,
+    text: 'too many bad messages from this client; closing',
+  },
+  handshake_timeout: {
+    fatal: true,
+    closeCode: CLOSE_CODES.policyViolation,
+    text: 'no session.start accepted in time; closing',
+  },
   internal: { fatal: true, closeCode: CLOSE_CODES.internal, text: 'internal server error' },
-  shutting_down: { fatal: true, closeCode: CLOSE_CODES.goingAway, text: 'server is shutting down' },
-} as const satisfies Record<string, { fatal: boolean; closeCode?: CloseCode; text: string }>;
+  /** Not fatal by itself: the session goes on until `deadline_ms`, then closes with 1001. */
+  shutting_down: { fatal: false, text: 'server is shutting down; this session closes at the deadline' },
+} as const satisfies Record<string, { fatal: boolean; client?: true; closeCode?: CloseCode; text: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
 /** Every error code, in the table's order: the wire schema's enum of `error.code`. */

@@ -187,6 +187,8 @@ export const ErrorEvent = z.strictObject({
   message: z.string(),
   /** True when the server closes the connection right after this event. */
   fatal: z.boolean(),
+  /** shutting_down only: ms from now until the server closes this session (1001). */
+  deadline_ms: z.number().int().nonnegative().optional(),
 });
 
 export const ServerMessage = z.discriminatedUnion('type', [

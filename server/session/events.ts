@@ -27,7 +27,9 @@ export type SessionInput =
   /** A handshake the wire refused (a foreign protocol version): `already_started` if one was accepted, else fatal `code`. */
   | { type: 'start_refused'; code: ErrorCode; message: string }
   /** Something the gateway could not accept (bad JSON, a schema violation): reported, never fatal unless the code is. */
-  | { type: 'rejected'; code: ErrorCode; message?: string };
+  | { type: 'rejected'; code: ErrorCode; message?: string }
+  /** The gateway itself threw on a frame (a bug): the session ends with `internal`, the process goes on. */
+  | { type: 'fault'; error: unknown };
 
 export type ReplyKind = 'greeting' | 'reply';
 
@@ -52,7 +54,7 @@ export type SessionEvent =
   /** What the caller said: a partial hypothesis or an utterance's final transcript (times on the audio clock). */
   | { type: 'transcript'; transcript: Transcript }
   | { type: 'marker'; id: string; atMs: number }
-  | { type: 'error'; code: ErrorCode; message: string; fatal: boolean };
+  | { type: 'error'; code: ErrorCode; message: string; fatal: boolean; deadlineMs?: number };
 
 /** What a session needs from the gateway that carries it. */
 export interface CallerLink {

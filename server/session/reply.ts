@@ -79,10 +79,13 @@ export class ReplyHandle {
     return msForSamples(this.pushedSamples);
   }
 
-  /** How much of this reply the caller has heard, ms: live while it plays, fixed once it is over. */
+  /**
+   * How much of this reply the caller has heard, whole ms (as every other time on the wire): live
+   * while it plays, fixed once it is over.
+   */
   get heardMs(): number {
     if (this.finalHeardMs !== null) return this.finalHeardMs;
-    return Math.min(this.pushedMs, Math.max(0, this.sink.playedMs() - this.startOutputMs));
+    return Math.round(Math.min(this.pushedMs, Math.max(0, this.sink.playedMs() - this.startOutputMs)));
   }
 
   /** Adds audio at the pipeline rate. Ignored once the reply is ending or over (a late chunk of a cut reply). */
@@ -105,7 +108,7 @@ export class ReplyHandle {
     this.sink.finish(() => {
       if (this.current !== 'ending') return;
       this.current = 'done';
-      this.finalHeardMs = this.pushedMs;
+      this.finalHeardMs = Math.round(this.pushedMs);
       this.hooks.onDone?.(this);
       this.settle({ reason: 'done', heardMs: this.finalHeardMs, pushedMs: this.pushedMs });
     });

@@ -9,6 +9,7 @@ import { floatToPcm16 } from '../audio/pcm.ts';
 import { samplesForMs } from '../audio/rates.ts';
 import { resolveConfig, type ConfigOverrides } from '../config.ts';
 import { createMetrics } from '../metrics.ts';
+import { RateLimitedLog } from '../limits/rate-limited-log.ts';
 import type { Recognizer, Transcript } from '../asr/recognizer.ts';
 import type { EotDetector } from '../turn-taking/eot.ts';
 import type { SileroModel } from '../turn-taking/silero.ts';
@@ -97,6 +98,7 @@ function harness(overrides: ConfigOverrides = {}, vad = scriptedVad(), recognize
     greeting,
     metrics,
     log: pino({ level: 'silent' }),
+    badInputLog: new RateLimitedLog({ burst: 10, perSecond: 0 }),
   });
   const start = (greetingOn = true) =>
     session.handle({
@@ -257,6 +259,63 @@ describe('Session', () => {
     expect(h.calls.closed).toBeNull();
     h.session.handle({ type: 'rejected', code: 'unsupported_protocol' });
     expect(h.calls.closed).toEqual({ code: 4001, reason: 'unsupported_protocol' });
+  });
+
+  it('control before session.start is refused with not_started (session.end still closes)', async () => {
+    const h = harness();
+    h.session.handle({ type: 'marker', id: 'early' });
+    h.session.handle({ type: 'playback', positionMs: 20 });
+    expect(h.events.map((e) => e.type === 'error' && e.code)).toEqual(['not_started', 'not_started']);
+    h.session.handle({ type: 'end' });
+    await h.session.drained();
+    expect(h.calls.closed).toEqual({ code: 1000, reason: 'session ended' });
+  });
+
+  it('bad messages past the error budget close the connection with too_many_errors (1008)', () => {
+    const h = harness({ limits: { errorBudget: { burst: 5, perSecond: 0 } } });
+    for (let i = 0; i < 8; i++) h.session.handle({ type: 'rejected', code: 'bad_json' });
+    const codes = h.events.map((e) => e.type === 'error' && e.code);
+    expect(codes).toEqual([...Array<string>(5).fill('bad_json'), 'too_many_errors']);
+    expect(h.calls.closed).toEqual({ code: 1008, reason: 'too_many_errors' });
+  });
+
+  it('server-side errors do not draw on the error budget', () => {
+    const h = harness({ limits: { errorBudget: { burst: 1, perSecond: 0 } } });
+    h.session.handle({ type: 'rejected', code: 'asr_failed' });
+    h.session.handle({ type: 'rejected', code: 'asr_failed' });
+    h.session.handle({ type: 'rejected', code: 'bad_json' });
+    expect(h.events.map((e) => e.type === 'error' && e.code)).toEqual([
+      'asr_failed',
+      'asr_failed',
+      'bad_json',
+    ]);
+    expect(h.calls.closed).toBeNull();
+  });
+
+  it('an error message quoting client input is cut to a bounded length', () => {
+    const h = harness();
+    h.session.handle({ type: 'rejected', code: 'invalid_message', message: 'x'.repeat(100_000) });
+    const e = h.events[0];
+    expect(e.type === 'error' && e.message.length).toBeLessThanOrEqual(200);
+  });
+
+  it('a bug while handling one input ends that session with internal (1011), and nothing throws', async () => {
+    const h = harness();
+    h.start(false);
+    await h.session.drained();
+    const poisoned = {
+      type: 'playback',
+      get positionMs(): number {
+        throw new Error('boom');
+      },
+    } as const;
+    expect(() => h.session.handle(poisoned)).not.toThrow();
+    expect(h.calls.closed).toEqual({ code: 1011, reason: 'internal' });
+    expect(h.events.at(-1)).toMatchObject({ type: 'error', code: 'internal', fatal: true });
+
+    const g = harness();
+    g.session.handle({ type: 'fault', error: new Error('gateway bug') });
+    expect(g.calls.closed).toEqual({ code: 1011, reason: 'internal' });
   });
 
   it('a first handshake in a foreign protocol version is fatal', () => {

@@ -14,6 +14,9 @@ import { msForSamples, samplesForMs } from '../audio/rates.ts';
 import type { ServerConfig } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
 import { BanterError, CLOSE_CODES, ERRORS, type ErrorCode } from '../protocol/errors.ts';
+import { truncate } from '../limits/limits.ts';
+import type { RateLimitedLog } from '../limits/rate-limited-log.ts';
+import { TokenBucket } from '../limits/token-bucket.ts';
 import type { InputDecoder } from '../transport/input-decoder.ts';
 import { TurnController, type TurnEvent } from '../turn-taking/controller.ts';
 import type { EotDetector } from '../turn-taking/eot.ts';
@@ -43,6 +46,15 @@ export interface SessionContext {
   greeting: Float32Array;
   metrics: Metrics;
   log: Logger;
+  /** Warn lines about bad client input, bounded for the whole process (config.limits.badInputLog). */
+  badInputLog: RateLimitedLog;
+}
+
+export interface SessionPeer {
+  /** Client address (the forwarded one behind a trusted proxy). */
+  address: string | null;
+  /** The browser's Origin header, when there is one. */
+  origin: string | null;
 }
 
 type State = 'awaiting_start' | 'starting' | 'running' | 'closed';
@@ -64,12 +76,24 @@ export class Session {
     this.fail('internal');
   });
   private disposed = false;
+  /** Bad messages this caller may still send before the connection is closed (config.limits.errorBudget). */
+  private readonly errorBudget: TokenBucket;
+  private handshakeTimer: NodeJS.Timeout | null;
+
+  private readonly endedSignal: Promise<void>;
+  private resolveEnded!: () => void;
 
   constructor(
     private readonly link: CallerLink,
     private readonly ctx: SessionContext,
+    /** Who is calling, for the session-opened log line (the gateway knows; a test may not). */
+    peer: SessionPeer = { address: null, origin: null },
   ) {
     this.log = ctx.log.child({ session: this.id });
+    this.endedSignal = new Promise((resolve) => (this.resolveEnded = resolve));
+    this.errorBudget = new TokenBucket(ctx.config.limits.errorBudget);
+    this.handshakeTimer = null;
+    this.armHandshakeTimer();
     this.input = new InputQueue({
       maxBacklogMs: ctx.config.maxInputBacklogMs,
       pause: () => link.pause(),
@@ -89,7 +113,34 @@ export class Session {
     this.turns = new TurnController(createPolicies(ctx.config.turnTaking));
     ctx.metrics.sessionsActive.inc();
     ctx.metrics.sessionsTotal.inc();
-    this.log.info('session opened');
+    this.log.info({ address: peer.address, origin: peer.origin }, 'session opened');
+  }
+
+  /** True once a handshake was accepted (the server counts these as sessions, the rest as connections). */
+  get started(): boolean {
+    return this.state === 'starting' || this.state === 'running';
+  }
+
+  /**
+   * The server is draining: tell the caller it has `deadlineMs` left. The session goes on (a reply
+   * in progress may finish) until it ends by itself or the server calls goAway().
+   */
+  notifyShutdown(deadlineMs: number): void {
+    if (this.state === 'closed') return;
+    const spec = ERRORS.shutting_down;
+    this.log.info({ deadline_ms: deadlineMs }, 'session told of shutdown');
+    this.playout.send({
+      type: 'error',
+      code: 'shutting_down',
+      message: spec.text,
+      fatal: spec.fatal,
+      deadlineMs: Math.round(deadlineMs),
+    });
+  }
+
+  /** The drain deadline has passed: close now (1001); audio already accepted is still processed. */
+  goAway(): void {
+    this.close(CLOSE_CODES.goingAway, 'shutting_down');
   }
 
   /** Session audio clock: ms of caller audio through the VAD. */
@@ -97,8 +148,19 @@ export class Session {
     return this.detector?.clockMs ?? 0;
   }
 
-  /** Takes one input from the gateway. Never throws: problems are reported to the caller. */
+  /**
+   * Takes one input from the gateway. Never throws: problems are reported to the caller, and a
+   * bug while handling one input ends this session with `internal`, never the process.
+   */
   handle(input: SessionInput): void {
+    try {
+      this.route(input);
+    } catch (err) {
+      this.onFault(err);
+    }
+  }
+
+  private route(input: SessionInput): void {
     if (this.state === 'closed') return;
     switch (input.type) {
       case 'start':
@@ -106,9 +168,12 @@ export class Session {
       case 'audio':
         return this.onAudio(input.data);
       case 'playback':
+        if (this.state === 'awaiting_start')
+          return this.report('not_started', 'playback before session.start');
         if (this.state === 'running') this.playout.reportPlayback(input.positionMs);
         return;
       case 'marker':
+        if (this.state === 'awaiting_start') return this.report('not_started', 'marker before session.start');
         return this.input.enqueue(() =>
           this.playout.send({ type: 'marker', id: input.id, atMs: this.clockMs }),
         );
@@ -126,7 +191,31 @@ export class Session {
           : this.report('already_started');
       case 'rejected':
         return this.report(input.code, input.message);
+      case 'fault':
+        return this.onFault(input.error);
     }
+  }
+
+  private armHandshakeTimer(): void {
+    if (this.state !== 'awaiting_start' || this.handshakeTimer) return;
+    this.handshakeTimer = setTimeout(() => {
+      if (this.state === 'awaiting_start') this.fail('handshake_timeout');
+    }, this.ctx.config.limits.handshakeTimeoutMs).unref();
+  }
+
+  private clearHandshakeTimer(): void {
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
+  }
+
+  private onFault(err: unknown): void {
+    this.log.error({ err }, 'session handler failed');
+    this.fail('internal');
+  }
+
+  /** Resolves once the session is over and its state released. */
+  ended(): Promise<void> {
+    return this.endedSignal;
   }
 
   /** Resolves once every accepted input has been processed. */
@@ -140,6 +229,7 @@ export class Session {
       return;
     }
     this.state = 'starting';
+    this.clearHandshakeTimer();
     this.input.enqueue(async () => {
       let codecs: Codecs;
       try {
@@ -148,6 +238,7 @@ export class Session {
         if (!(err instanceof BanterError)) throw err;
         if (this.state === 'starting') this.state = 'awaiting_start';
         this.report(err.code, err.message);
+        this.armHandshakeTimer();
         return;
       }
       const { decoder, encoder } = codecs;
@@ -190,7 +281,7 @@ export class Session {
   private onAudio(data: Uint8Array): void {
     // The handshake is still being set up (codecs load asynchronously): take the audio, in order, once it is.
     if (this.state === 'starting') this.input.enqueue(() => this.acceptAudio(data, true));
-    else void this.acceptAudio(data, false);
+    else this.acceptAudio(data, false).catch((err: unknown) => this.onFault(err));
   }
 
   /** `onChain`: already running on the input queue, so process now rather than queue behind later inputs. */
@@ -295,17 +386,25 @@ export class Session {
   /** The connection is gone: finish what was accepted, then release per-session state. */
   private hangup(): void {
     this.state = 'closed';
+    this.clearHandshakeTimer();
     this.playout.close();
     this.input.enqueue(() => this.flushSpeech());
     void this.input.drained().then(() => this.dispose());
   }
 
-  /** A recoverable (or, for fatal codes, closing) error reported to the caller. */
+  /**
+   * A recoverable (or, for fatal codes, closing) error reported to the caller. Errors the client
+   * caused draw on its error budget; once that is spent the connection closes with too_many_errors.
+   */
   private report(code: ErrorCode, message?: string): void {
     const spec = ERRORS[code];
+    const byClient = 'client' in spec;
+    if (byClient && !this.errorBudget.take()) return this.report('too_many_errors');
     this.ctx.metrics.errors.inc({ code });
-    this.log.warn({ code }, 'session error');
-    this.playout.send({ type: 'error', code, message: message ?? spec.text, fatal: spec.fatal });
+    if (byClient) this.ctx.badInputLog.warn(this.log, { code }, 'bad client input');
+    else this.log.warn({ code }, 'session error');
+    const text = message === undefined ? spec.text : truncate(message);
+    this.playout.send({ type: 'error', code, message: text, fatal: spec.fatal });
     if ('closeCode' in spec) this.close(spec.closeCode, code);
   }
 
@@ -316,6 +415,7 @@ export class Session {
   private close(code: number, reason: string): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.clearHandshakeTimer();
     this.playout.close();
     this.link.close(code, reason);
     void this.input.drained().then(() => this.dispose());
@@ -331,5 +431,6 @@ export class Session {
     this.playout.destroy();
     this.ctx.metrics.sessionsActive.dec();
     this.log.info({ audio_ms: this.clockMs }, 'session closed');
+    this.resolveEnded();
   }
 }

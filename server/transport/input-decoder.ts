@@ -92,7 +92,7 @@ async function createOpusInput(format: AudioFormat, maxFrameMs: number): Promise
       if (frame.byteLength > MAX_OPUS_PACKET_BYTES) {
         throw new BanterError('frame_too_large', `opus packet of ${frame.byteLength} bytes`);
       }
-      const out = decoder.decodeFrame(frame);
+      const out = withoutConsoleError(() => decoder.decodeFrame(frame));
       if (out.errors.length > 0 || out.samplesDecoded === 0) {
         throw new BanterError(
           'bad_audio',
@@ -106,4 +106,20 @@ async function createOpusInput(format: AudioFormat, maxFrameMs: number): Promise
     },
     destroy: () => decoder.free(),
   };
+}
+
+/**
+ * Runs `fn` with console.error silenced. opus-decoder prints every corrupt packet to stderr
+ * itself, besides returning the error; a caller sending garbage would write a line per frame,
+ * past the server's bounded bad-input log. The error still comes back in the result and is
+ * reported as bad_audio. Synchronous, so nothing else can run while console.error is swapped.
+ */
+function withoutConsoleError<T>(fn: () => T): T {
+  const saved = console.error;
+  console.error = () => {};
+  try {
+    return fn();
+  } finally {
+    console.error = saved;
+  }
 }

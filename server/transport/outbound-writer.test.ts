@@ -42,6 +42,17 @@ function harness(options = {}) {
 const frames = (n: number) => Array.from({ length: n }, (_, i) => Uint8Array.of(i));
 
 describe('OutboundWriter', () => {
+  it('a client holding more than maxBufferedBytes unsent is closed as a slow consumer when a control message is due', () => {
+    const h = harness({ maxBufferedBytes: 5000 });
+    h.writer.sendControl('{"type":"error"}');
+    expect(h.socket.sent).toHaveLength(1);
+    h.socket.bufferedAmount = 6000; // it never reads, and its error replies pile up
+    h.writer.sendControl('{"type":"error"}');
+    h.writer.sendControl('{"type":"error"}');
+    expect(h.socket.sent).toHaveLength(1);
+    expect(h.stalled()).toBe(1);
+  });
+
   it('sends audio no more than leadMs ahead of real time', () => {
     const h = harness();
     let done = 0;

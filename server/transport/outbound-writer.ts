@@ -4,7 +4,8 @@
  * caller never holds much unplayed audio and a barge-in can drop the rest
  * here, where it is cheap. Audio is held (never dropped) while the socket's
  * `bufferedAmount` is over its high-water mark; a socket that stays over it
- * too long is a client that does not read, and is reported as slow_consumer.
+ * too long is a client that does not read, and is reported as slow_consumer; so is one
+ * holding more than `maxBufferedBytes` unsent when a control message is due.
  */
 import { z } from 'zod';
 
@@ -27,6 +28,16 @@ export const WriterTuning = z.strictObject({
     .default(256 * 1024),
   /** Over the high-water mark for this long means the client is not reading, ms. Default 10000. */
   stallTimeoutMs: z.number().positive().default(10_000),
+  /**
+   * Unsent bytes at which even a control message is not sent: the client is closed as a slow
+   * consumer at once. Control messages are never queued, so without this a client that sends bad
+   * frames and never reads would grow the server without bound. Default 1 MiB.
+   */
+  maxBufferedBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
 });
 export type WriterTuning = z.infer<typeof WriterTuning>;
 
@@ -93,6 +104,11 @@ export class OutboundWriter {
    */
   sendControl(message: object | string | Uint8Array): void {
     if (this.closed || this.socket.readyState !== 1) return;
+    if (this.socket.bufferedAmount > this.options.maxBufferedBytes) {
+      this.close();
+      this.onStall();
+      return;
+    }
     this.socket.send(
       typeof message === 'string' || message instanceof Uint8Array ? message : JSON.stringify(message),
     );

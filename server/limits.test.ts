@@ -1,0 +1,182 @@
+/**
+ * Connection limits and the shutdown drain, over real sockets against a real server: each limit
+ * answers with its documented HTTP status, error code or close code.
+ */
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startServer, type RunningServer, type StartOptions } from './app.ts';
+import { StreamClient, sleep } from './testing/stream-client.ts';
+
+const quiet = pino({ level: 'silent' });
+let server: RunningServer | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+async function serve(options: StartOptions = {}): Promise<RunningServer> {
+  server = await startServer({ port: 0, logger: quiet, ...options });
+  return server;
+}
+
+/** The HTTP status a refused upgrade answered with. */
+function refusedStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('open', () => reject(new Error('connection was accepted')));
+    ws.on('error', () => {});
+  });
+}
+
+describe('connection limits', () => {
+  it('refuses connections past maxSessions with 503, so a load balancer can retry elsewhere', async () => {
+    const s = await serve({ limits: { maxSessions: 2 } });
+    const a = await StreamClient.connect(s.url);
+    const b = await StreamClient.connect(s.url);
+    expect(await refusedStatus(s.url)).toBe(503);
+    await a.close();
+    await sleep(50);
+    const c = await StreamClient.connect(s.url); // room again once one has left
+    await Promise.all([b.close(), c.close()]);
+  });
+
+  it('refuses more than maxConnectionsPerAddress from one address with 429', async () => {
+    const s = await serve({ limits: { maxConnectionsPerAddress: 2 } });
+    const clients = [await StreamClient.connect(s.url), await StreamClient.connect(s.url)];
+    expect(await refusedStatus(s.url)).toBe(429);
+    await Promise.all(clients.map((c) => c.close()));
+  });
+
+  it('closes a connection that never completes its handshake: handshake_timeout, 1008', async () => {
+    const s = await serve({ limits: { handshakeTimeoutMs: 300 } });
+    const idle = await StreamClient.connect(s.url);
+    await idle.whenClosed();
+    expect(idle.messages('error')).toMatchObject([{ code: 'handshake_timeout', fatal: true }]);
+    expect(idle.closeCode).toBe(1008);
+    // A session that did start is not touched by the timer.
+    const started = await StreamClient.start(s.url, { greeting: false });
+    await sleep(500);
+    expect(started.closeCode).toBeNull();
+    await started.close();
+  });
+
+  it('drops a peer that stops answering pings (heartbeat)', async () => {
+    const s = await serve({ limits: { heartbeatMs: 150 } });
+    // A raw TCP client that completes the upgrade and then never reads or answers again.
+    const socket = connect(s.port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(
+      `GET ${s.config.wsPath} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    expect(s.sessions.size).toBe(1);
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await sleep(20);
+    expect(s.sessions.size).toBe(0);
+    // A well-behaved client answers pings by itself and stays.
+    const client = await StreamClient.start(s.url, { greeting: false });
+    await sleep(600);
+    expect(client.closeCode).toBeNull();
+    await client.close();
+  });
+
+  it('a client that keeps sending bad messages spends its error budget and is closed with too_many_errors (1008)', async () => {
+    const s = await serve();
+    const client = await StreamClient.connect(s.url);
+    for (let i = 0; i < 40; i++) client.ws.send('not json');
+    await client.whenClosed();
+    const codes = client.messages('error').map((e) => e.code);
+    expect(codes.slice(0, s.config.limits.errorBudget.burst).every((c) => c === 'bad_json')).toBe(true);
+    expect(codes.at(-1)).toBe('too_many_errors');
+    expect(client.closeCode).toBe(1008);
+  });
+
+  it('a text frame over the control limit is refused unread and the session goes on', async () => {
+    const s = await serve();
+    const client = await StreamClient.start(s.url, { greeting: false });
+    client.sendJson({ type: 'marker', id: 'x'.repeat(s.config.limits.maxControlBytes) });
+    const error = await client.waitFor('error');
+    expect(error.message).toMatchObject({ code: 'control_too_large', fatal: false });
+    await client.flush('still-here');
+    await client.close();
+  });
+
+  it('/health counts started sessions apart from bare connections', async () => {
+    const s = await serve();
+    const bare = await StreamClient.connect(s.url);
+    const started = await StreamClient.start(s.url, { greeting: false });
+    const health = await (await fetch(`http://127.0.0.1:${s.port}/health`)).json();
+    expect(health).toMatchObject({ status: 'ok', sessions: 1, connections: 2 });
+    await Promise.all([bare.close(), started.close()]);
+  });
+});
+
+describe('graceful drain', () => {
+  it('health turns 503 at once, new calls are refused, callers are told their deadline and closed at it (1001)', async () => {
+    const s = await serve();
+    const caller = await StreamClient.start(s.url, { greeting: false });
+    const leaving = await StreamClient.start(s.url, { greeting: false });
+    const closing = s.close({ deadlineMs: 800 });
+    server = null;
+
+    const health = await fetch(`http://127.0.0.1:${s.port}/health`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ status: 'draining' });
+    expect(await refusedStatus(s.url)).toBe(503);
+
+    const notice = await caller.waitFor('error');
+    expect(notice.message).toMatchObject({ code: 'shutting_down', fatal: false, deadline_ms: 800 });
+    // Until the deadline the session still works; a caller that leaves by itself simply goes.
+    await caller.flush('during-drain');
+    await leaving.waitFor('error');
+    await leaving.close();
+    await closing;
+    await caller.whenClosed();
+    expect(caller.closeCode).toBe(1001);
+    expect(leaving.closeCode).toBe(1000);
+  });
+
+  it('a client that never reads cannot hold the exit past the deadline', async () => {
+    const s = await serve({ writer: { stallTimeoutMs: 60_000 } });
+    const stuck = await StreamClient.start(s.url); // greeting on: the server has audio to send
+    (stuck.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    await s.close({ deadlineMs: 300 });
+    server = null;
+    expect(s.sessions.size).toBe(0);
+  });
+
+  it('SIGTERM on the real process: callers told, health draining, exit code 0', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'server/main.ts', '--port', '0', '--log-level', 'info'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BANTER_SHUTDOWN_DEADLINE_MS: '600' } },
+    );
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const m = /listening: http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+        if (m) {
+          clearInterval(timer);
+          resolve(Number(m[1]));
+        }
+      }, 50);
+      void exited.then(() => reject(new Error(`server exited early: ${out}`)));
+    });
+    const caller = await StreamClient.start(`ws://127.0.0.1:${port}/v1/stream`, { greeting: false });
+    child.kill('SIGTERM');
+    const notice = await caller.waitFor('error');
+    expect(notice.message).toMatchObject({ code: 'shutting_down', deadline_ms: 600 });
+    await caller.whenClosed();
+    expect(caller.closeCode).toBe(1001);
+    expect(await exited).toBe(0);
+    expect(out).toContain('banter draining');
+    expect(out).toContain('banter stopped');
+  }, 30_000);
+});
