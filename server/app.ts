@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import express from 'express';
+import express, { type RequestHandler } from 'express';
+import helmet from 'helmet';
 import pino, { type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { readWav } from './audio/wav.ts';
@@ -21,6 +22,13 @@ import { PIPELINE_SAMPLE_RATE } from './audio/rates.ts';
 import { resampleAll } from './audio/resampler.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { RateLimitedLog } from './limits/rate-limited-log.ts';
+import {
+  AuthRefusal,
+  createAuthenticator,
+  selectProtocol,
+  type Authenticator,
+  type Caller,
+} from './limits/auth.ts';
 import { loadEotDetector } from './turn-taking/eot.ts';
 import { loadRecognizer } from './asr/recognizers.ts';
 import { loadSilero } from './turn-taking/silero.ts';
@@ -58,12 +66,18 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     throw err;
   });
   const { eot, vadModel, greeting, recognizer } = loaded;
+  const auth = await createAuthenticator(config.auth, config.host).catch(async (err: unknown) => {
+    await models.close();
+    throw err;
+  });
   const badInputLog = new RateLimitedLog(config.limits.badInputLog);
   const ctx: SessionContext = { config, vadModel, eot, recognizer, greeting, metrics, log, badInputLog };
 
   let draining = false;
   const app = express();
   app.disable('x-powered-by');
+  // Security headers for the client page; its WebSocket may point at another banter (?ws=).
+  app.use(helmet({ contentSecurityPolicy: { directives: { 'connect-src': ["'self'", 'ws:', 'wss:'] } } }));
   app.get('/health', (_req, res) => {
     // A load balancer takes 503 as "send no new calls here"; the body says why.
     res.status(draining ? 503 : 200).json({
@@ -76,7 +90,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       asr: recognizer?.label ?? null,
     });
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', metricsGuard(auth), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   // Only the page and its bundle: the client's sources and tests are not for the web.
@@ -96,6 +110,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     server: http,
     path: config.wsPath,
     maxPayload: config.maxPayloadBytes,
+    handleProtocols: (offered) => selectProtocol(offered),
     // Refused before the upgrade, with an HTTP status a load balancer or client can act on.
     verifyClient: (info, done) => {
       const address = clientAddress(info.req, config.trustProxy);
@@ -104,11 +119,25 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       if ((perAddress.get(address) ?? 0) >= limits.maxConnectionsPerAddress) {
         return done(false, 429, 'too many connections from this address');
       }
-      done(true);
+      auth.check(info.req).then(
+        (caller) => {
+          callers.set(info.req, caller);
+          done(true);
+        },
+        (err: unknown) => {
+          if (!(err instanceof AuthRefusal)) {
+            log.error({ err }, 'auth check failed');
+            return done(false, 500);
+          }
+          badInputLog.warn(log, { reason: err.reason, address }, 'connection refused');
+          done(false, err.status, err.message);
+        },
+      );
     },
   });
 
   const alive = new WeakMap<WebSocket, boolean>();
+  const callers = new WeakMap<IncomingMessage, Caller>();
   const heartbeat = setInterval(() => {
     for (const ws of wss.clients) {
       if (alive.get(ws) === false) {
@@ -125,7 +154,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
-    const session = new Session(wsV1Link(ws), ctx, { address, origin: req.headers.origin ?? null });
+    const caller = callers.get(req) ?? { subject: null, grants: {} };
+    const session = new Session(wsV1Link(ws), ctx, {
+      address,
+      origin: req.headers.origin ?? null,
+      subject: caller.subject,
+      grants: caller.grants,
+    });
     sessions.add(session);
     attachWsV1(ws, session, limits, () => {
       sessions.delete(session);
@@ -187,6 +222,23 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       await models.close();
       log.info({ sessions_cut: left.length }, 'banter stopped');
     },
+  };
+}
+
+/** With auth on, /metrics needs a Bearer token whose `scope` claim includes "metrics". */
+function metricsGuard(auth: Authenticator): RequestHandler {
+  return (req, res, next) => {
+    if (!auth.enabled) return next();
+    const header = req.headers.authorization ?? '';
+    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+    auth.verify(token).then(
+      (claims) => {
+        const scope = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
+        if (scope.includes('metrics')) next();
+        else res.status(403).type('text').send('token lacks the metrics scope');
+      },
+      () => res.status(401).type('text').send('a Bearer token with the metrics scope is required'),
+    );
   };
 }
 

@@ -13,6 +13,7 @@ import { InputLimits } from './transport/input-decoder.ts';
 import { AsrBackendOptions } from './asr/recognizers.ts';
 import { AsrFeedTuning } from './session/asr-feed.ts';
 import { ConnectionLimits } from './limits/limits.ts';
+import { AuthOptions } from './limits/auth.ts';
 
 const repoPath = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url));
 
@@ -55,6 +56,8 @@ export const ServerConfig = z.strictObject({
    * them with 1001, ms. Under the 10 s a container runtime allows before SIGKILL. Default 5000.
    */
   shutdownDeadlineMs: z.number().nonnegative().default(5000),
+  /** Session tokens and allowed origins (server/limits/auth.ts): off on loopback, on elsewhere by default. */
+  auth: AuthOptions.prefault({}),
   /** Behind a trusted reverse proxy: take the client address from X-Forwarded-For. Default false. */
   trustProxy: z.boolean().default(false),
   /** What one connection may cost: control-message size, error budget, bad-input logging (server/limits/). */
@@ -65,7 +68,7 @@ export type ServerConfig = z.infer<typeof ServerConfig>;
 
 export const defaultConfig: ServerConfig = ServerConfig.parse({});
 
-type Nested = 'vad' | 'writer' | 'turnTaking' | 'asr' | 'limits';
+type Nested = 'vad' | 'writer' | 'turnTaking' | 'asr' | 'limits' | 'auth';
 export type ConfigOverrides = Partial<Omit<ServerConfig, Nested>> & {
   [K in Nested]?: Partial<ServerConfig[K]>;
 };
@@ -89,6 +92,9 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
       greeting: { type: 'string' },
       'log-level': { type: 'string' },
       'shutdown-deadline-ms': { type: 'string' },
+      auth: { type: 'string' },
+      'auth-public-key': { type: 'string' },
+      'allowed-origins': { type: 'string' },
     },
     strict: true,
   });
@@ -114,6 +120,20 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
   if (greeting) out.greetingPath = greeting;
   const deadline = pick(values['shutdown-deadline-ms'], 'BANTER_SHUTDOWN_DEADLINE_MS');
   if (deadline !== undefined) out.shutdownDeadlineMs = Number(deadline);
+  const auth: Record<string, unknown> = {};
+  const authMode = pick(values.auth, 'BANTER_AUTH');
+  if (authMode) auth.mode = authMode;
+  // The secret only from the environment: a flag would show in `ps`.
+  if (env.BANTER_AUTH_SECRET) auth.secret = env.BANTER_AUTH_SECRET;
+  const publicKey = pick(values['auth-public-key'], 'BANTER_AUTH_PUBLIC_KEY');
+  if (publicKey) auth.publicKeyPath = publicKey;
+  const origins = pick(values['allowed-origins'], 'BANTER_ALLOWED_ORIGINS');
+  if (origins)
+    auth.allowedOrigins = origins
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
+  if (Object.keys(auth).length > 0) out.auth = auth;
   const logLevel = pick(values['log-level'], 'BANTER_LOG_LEVEL');
   if (logLevel) out.logLevel = logLevel;
   return out as ConfigOverrides;

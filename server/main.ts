@@ -1,10 +1,11 @@
 /** Entry point: `npm start` (flags: --port, --host, --vad-version, --vad-model, --eot-model, --greeting, --log-level). */
 import { ModelError, configFromEnvironment, startServer } from './index.ts';
+import { AuthConfigError } from './limits/auth.ts';
 
 const server = await startServer(configFromEnvironment(process.argv.slice(2), process.env)).catch(
   (err: unknown) => {
-    if (!(err instanceof ModelError)) throw err;
-    // A coded, one-line reason instead of a stack trace: the operator's fix is in the model folder.
+    if (!(err instanceof ModelError) && !(err instanceof AuthConfigError)) throw err;
+    // A one-line reason instead of a stack trace: the operator's fix is in the model folder or the auth options.
     console.error(`banter cannot start: ${err.message}`);
     process.exit(2);
   },

@@ -14,6 +14,8 @@ const client = new VoiceClient(
     url: params.get('ws') ?? defaultUrl,
     contextRate: forcedRate > 0 ? forcedRate : undefined,
     greeting: params.get('greeting') !== '0',
+    // A session token minted by your backend, where the server requires one (docs/protocol.md).
+    token: params.get('token') ?? undefined,
   },
   appendLog,
   scheduleRender,

@@ -66,6 +66,8 @@ export interface VoiceClientOptions {
   contextRate?: number;
   /** Ask the server for its greeting. */
   greeting: boolean;
+  /** Session token (JWT), sent as the `banter.token.<jwt>` subprotocol: browsers cannot set headers. */
+  token?: string;
 }
 
 /** Close the socket ourselves if the server has not after `session.end`, ms. */
@@ -192,7 +194,8 @@ export class VoiceClient {
   }
 
   private connect(rate: number): void {
-    const ws = new WebSocket(this.options.url);
+    const token = this.options.token;
+    const ws = new WebSocket(this.options.url, token ? ['banter.v1', `banter.token.${token}`] : undefined);
     this.ws = ws;
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {

@@ -14,6 +14,7 @@ import { msForSamples, samplesForMs } from '../audio/rates.ts';
 import type { ServerConfig } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
 import { BanterError, CLOSE_CODES, ERRORS, type ErrorCode } from '../protocol/errors.ts';
+import type { Grants } from '../limits/auth.ts';
 import { truncate } from '../limits/limits.ts';
 import type { RateLimitedLog } from '../limits/rate-limited-log.ts';
 import { TokenBucket } from '../limits/token-bucket.ts';
@@ -55,6 +56,10 @@ export interface SessionPeer {
   address: string | null;
   /** The browser's Origin header, when there is one. */
   origin: string | null;
+  /** The session token's subject (null with auth off). */
+  subject?: string | null;
+  /** What the token allows this caller (e.g. storing a voiceprint); empty with auth off. */
+  grants?: Grants;
 }
 
 type State = 'awaiting_start' | 'starting' | 'running' | 'closed';
@@ -79,6 +84,8 @@ export class Session {
   /** Bad messages this caller may still send before the connection is closed (config.limits.errorBudget). */
   private readonly errorBudget: TokenBucket;
   private handshakeTimer: NodeJS.Timeout | null;
+  /** What this caller's token allows (the personalized VAD reads `voiceprint`). */
+  readonly grants: Grants;
 
   private readonly endedSignal: Promise<void>;
   private resolveEnded!: () => void;
@@ -113,7 +120,11 @@ export class Session {
     this.turns = new TurnController(createPolicies(ctx.config.turnTaking));
     ctx.metrics.sessionsActive.inc();
     ctx.metrics.sessionsTotal.inc();
-    this.log.info({ address: peer.address, origin: peer.origin }, 'session opened');
+    this.log.info(
+      { address: peer.address, origin: peer.origin, subject: peer.subject ?? null },
+      'session opened',
+    );
+    this.grants = peer.grants ?? {};
   }
 
   /** True once a handshake was accepted (the server counts these as sessions, the rest as connections). */
