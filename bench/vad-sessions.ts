@@ -10,16 +10,20 @@
  * A level "keeps up" when the p95 marker lag stays under 250 ms and every
  * session heard every utterance.
  *
- *   npx tsx bench/vad-sessions.ts [levels, default 25,50,100,150,200] [seconds, default 10]
+ *   npx tsx bench/vad-sessions.ts [levels, default 25,50,100,150,200] [seconds, default 10] [workers, default 1]
+ *
+ * `workers` is the server's --workers: with more than one, server CPU is summed over the worker
+ * processes. Run it once with 1 and once with 2 to compare one event loop with one per core.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { readWav } from '../server/audio/wav.ts';
 import { floatToPcm16 } from '../server/audio/pcm.ts';
 import { StreamClient, chunkPcm16, sleep } from '../server/testing/stream-client.ts';
 
 const levels = (process.argv[2] ?? '25,50,100,150,200').split(',').map(Number);
 const seconds = Number(process.argv[3] ?? 10);
+const workers = Number(process.argv[4] ?? 1);
 const KEEP_UP_P95_MS = 250;
 
 const audio = readWav(new URL('../fixtures/audio/speech_rms.wav', import.meta.url).pathname).samples;
@@ -36,7 +40,22 @@ const frames = chunkPcm16(
 
 const server = spawn(
   process.execPath,
-  ['--import', 'tsx', 'server/main.ts', '--port', '0', '--log-level', 'warn'],
+  [
+    '--import',
+    'tsx',
+    'server/main.ts',
+    '--port',
+    '0',
+    '--log-level',
+    'warn',
+    '--workers',
+    String(workers),
+    // The load comes from this one address, past the default limits.
+    '--max-sessions',
+    '1000',
+    '--max-connections-per-address',
+    '1000',
+  ],
   {
     cwd: new URL('..', import.meta.url).pathname,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -50,16 +69,33 @@ const url = await new Promise<string>((resolve, reject) => {
   server.once('exit', () => reject(new Error('server exited')));
 });
 
-/** CPU seconds (user + system) the server process has used so far, from /proc. */
+/** CPU seconds (user + system) of one process so far, and its parent pid, from /proc. */
+function procStat(pid: number): { cpu: number; ppid: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { cpu: (Number(fields[11]) + Number(fields[12])) / 100, ppid: Number(fields[1]) };
+}
+
+/** CPU seconds the server has used so far: its process and, with workers, every child of it. */
 function serverCpuSeconds(): number {
-  const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  let total = procStat(server.pid!).cpu;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = procStat(Number(entry));
+      if (stat.ppid === server.pid) total += stat.cpu;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return total;
 }
 
 const q = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
-console.log(`server: ${url}; audio per session: ${(frames.length * 20) / 1000} s`);
+console.log(
+  `server: ${url} (${workers} worker${workers > 1 ? 's' : ''}); audio per session: ${(frames.length * 20) / 1000} s`,
+);
 console.log(
   '| sessions | marker lag p50 ms | p95 ms | max ms | speech_start lag p95 ms | utterances heard | server CPU (cores) | CPU ms per session-second | keeps up |',
 );

@@ -84,6 +84,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       status: draining ? 'draining' : 'ok',
       sessions: [...sessions].filter((s) => s.started).length,
       connections: sessions.size,
+      // Behind a load balancer (or with several workers) this says which process answered.
+      pid: process.pid,
       protocol: 1,
       vad: vadModel.label,
       eot: `${eot.name}@${eot.version} (${eot.contract})`,

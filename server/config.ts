@@ -95,6 +95,8 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
       auth: { type: 'string' },
       'auth-public-key': { type: 'string' },
       'allowed-origins': { type: 'string' },
+      'max-sessions': { type: 'string' },
+      'max-connections-per-address': { type: 'string' },
     },
     strict: true,
   });
@@ -134,6 +136,12 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
       .map((o) => o.trim())
       .filter(Boolean);
   if (Object.keys(auth).length > 0) out.auth = auth;
+  const limits: Record<string, unknown> = {};
+  const maxSessions = pick(values['max-sessions'], 'BANTER_MAX_SESSIONS');
+  if (maxSessions !== undefined) limits.maxSessions = Number(maxSessions);
+  const perAddress = pick(values['max-connections-per-address'], 'BANTER_MAX_CONNECTIONS_PER_ADDRESS');
+  if (perAddress !== undefined) limits.maxConnectionsPerAddress = Number(perAddress);
+  if (Object.keys(limits).length > 0) out.limits = limits;
   const logLevel = pick(values['log-level'], 'BANTER_LOG_LEVEL');
   if (logLevel) out.logLevel = logLevel;
   return out as ConfigOverrides;

@@ -1,0 +1,117 @@
+/**
+ * `npm start` as the real process: worker processes sharing the port, a worker that dies is
+ * replaced, and SIGTERM drains every worker (callers told, closed with 1001) before exit 0.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { get } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { StreamClient, sleep } from './testing/stream-client.ts';
+
+interface Running {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+async function spawnMain(args: string[], env: Record<string, string> = {}): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /listening: http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearInterval(timer);
+        resolve(Number(m[1]));
+      }
+    }, 50);
+    void exited.then(() => {
+      clearInterval(timer);
+      reject(new Error(`server exited early: ${out}`));
+    });
+  });
+  return { child, port, output: () => out, exited };
+}
+
+/** /health on a fresh TCP connection each time (fetch would reuse one, and so one worker). */
+const health = (port: number) =>
+  new Promise<{ pid: number; status: string }>((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/health', agent: false }, (res) => {
+      let body = '';
+      res.on('data', (b: Buffer) => (body += b.toString()));
+      res.on('end', () => resolve(JSON.parse(body) as { pid: number; status: string }));
+    }).on('error', reject);
+  });
+
+describe('npm start (server/main.ts)', () => {
+  it('runs one worker per --workers on one port, and replaces a worker that dies', async () => {
+    const s = await spawnMain(['--workers', '2', '--log-level', 'warn']);
+    try {
+      expect(s.output()).toContain('across 2 worker processes');
+      // Connections are dealt round-robin: a handful of health checks reach both workers.
+      const pids = new Set<number>();
+      for (let i = 0; i < 8; i++) pids.add((await health(s.port)).pid);
+      expect(pids.size).toBe(2);
+      const [victim] = pids;
+      process.kill(victim, 'SIGKILL');
+      let seen = new Set<number>();
+      for (let i = 0; i < 100 && !(seen.size === 2 && !seen.has(victim)); i++) {
+        await sleep(100);
+        seen = new Set<number>();
+        for (let j = 0; j < 6; j++) {
+          try {
+            seen.add((await health(s.port)).pid);
+          } catch {
+            // the replacement may still be loading
+          }
+        }
+      }
+      expect(seen.has(victim)).toBe(false);
+      expect(seen.size).toBe(2);
+      const caller = await StreamClient.start(`ws://127.0.0.1:${s.port}/v1/stream`, { greeting: false });
+      await caller.flush();
+      await caller.close();
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exited;
+    }
+  }, 60_000);
+
+  it('SIGTERM drains every worker: callers told their deadline, closed with 1001, exit code 0', async () => {
+    const s = await spawnMain(['--workers', '2', '--log-level', 'info'], {
+      BANTER_SHUTDOWN_DEADLINE_MS: '600',
+    });
+    const url = `ws://127.0.0.1:${s.port}/v1/stream`;
+    const callers = await Promise.all(
+      Array.from({ length: 4 }, () => StreamClient.start(url, { greeting: false })),
+    );
+    s.child.kill('SIGTERM'); // to the primary only, as a container runtime sends it
+    for (const caller of callers) {
+      const notice = await caller.waitFor('error');
+      expect(notice.message).toMatchObject({ code: 'shutting_down', deadline_ms: 600 });
+    }
+    await Promise.all(callers.map((c) => c.whenClosed()));
+    expect(callers.map((c) => c.closeCode)).toEqual([1001, 1001, 1001, 1001]);
+    expect(await s.exited).toBe(0);
+    expect(s.output().match(/banter draining/g)).toHaveLength(2);
+    expect(s.output().match(/banter stopped/g)).toHaveLength(2);
+  }, 60_000);
+
+  it('--workers 1 is one process, as before, and drains the same way', async () => {
+    const s = await spawnMain(['--workers', '1', '--log-level', 'info'], {
+      BANTER_SHUTDOWN_DEADLINE_MS: '300',
+    });
+    expect(s.output()).not.toContain('worker processes');
+    const caller = await StreamClient.start(`ws://127.0.0.1:${s.port}/v1/stream`, { greeting: false });
+    s.child.kill('SIGTERM');
+    await caller.whenClosed();
+    expect(caller.closeCode).toBe(1001);
+    expect(await s.exited).toBe(0);
+  }, 60_000);
+});
