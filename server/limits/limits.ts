@@ -37,6 +37,13 @@ export const ConnectionLimits = z.strictObject({
    */
   maxControlBytes: z.number().int().positive().default(4096),
   /**
+   * Control (JSON) messages one connection may send: past it a message is dropped with
+   * `rate_limited` (which also draws on the error budget, so a flood ends in a close). Generous,
+   * because an evaluator streaming faster than real time reports playback faster too. Default
+   * 500 at once, then 200 per second.
+   */
+  controlRate: Bucket(500, 200),
+  /**
    * Bad messages (errors the client caused) one connection may send: a burst, then a steady rate.
    * Past it the connection is closed with `too_many_errors` (1008). Default 20, then 1 per second.
    */

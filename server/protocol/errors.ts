@@ -27,6 +27,11 @@ export const ERRORS = {
     client: true,
     text: 'text frame longer than the control-message limit; dropped unread',
   },
+  rate_limited: {
+    fatal: false,
+    client: true,
+    text: 'control messages faster than the per-connection rate limit; dropped',
+  },
   unsupported_protocol: {
     fatal: true,
     closeCode: CLOSE_CODES.unsupportedProtocol,

@@ -279,6 +279,27 @@ describe('Session', () => {
     expect(h.calls.closed).toEqual({ code: 1008, reason: 'too_many_errors' });
   });
 
+  it('control messages past the rate limit are dropped with rate_limited, and a flood ends in too_many_errors', async () => {
+    const h = harness({
+      limits: { controlRate: { burst: 3, perSecond: 0 }, errorBudget: { burst: 2, perSecond: 0 } },
+    });
+    h.start(false);
+    await h.session.drained();
+    for (let i = 0; i < 6; i++) {
+      h.session.handle({ type: 'marker', id: `m${i}` });
+      await h.session.drained();
+    }
+    const types = h.events.map((e) => (e.type === 'error' ? e.code : e.type));
+    expect(types.filter((t) => t !== 'ready')).toEqual([
+      'marker',
+      'marker',
+      'rate_limited',
+      'rate_limited',
+      'too_many_errors',
+    ]);
+    expect(h.calls.closed).toEqual({ code: 1008, reason: 'too_many_errors' });
+  });
+
   it('server-side errors do not draw on the error budget', () => {
     const h = harness({ limits: { errorBudget: { burst: 1, perSecond: 0 } } });
     h.session.handle({ type: 'rejected', code: 'asr_failed' });

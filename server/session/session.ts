@@ -83,6 +83,8 @@ export class Session {
   private disposed = false;
   /** Bad messages this caller may still send before the connection is closed (config.limits.errorBudget). */
   private readonly errorBudget: TokenBucket;
+  /** Control messages this caller may still send (config.limits.controlRate). */
+  private readonly controlRate: TokenBucket;
   private handshakeTimer: NodeJS.Timeout | null;
   /** What this caller's token allows (the personalized VAD reads `voiceprint`). */
   readonly grants: Grants;
@@ -99,6 +101,7 @@ export class Session {
     this.log = ctx.log.child({ session: this.id });
     this.endedSignal = new Promise((resolve) => (this.resolveEnded = resolve));
     this.errorBudget = new TokenBucket(ctx.config.limits.errorBudget);
+    this.controlRate = new TokenBucket(ctx.config.limits.controlRate);
     this.handshakeTimer = null;
     this.armHandshakeTimer();
     this.input = new InputQueue({
@@ -173,6 +176,9 @@ export class Session {
 
   private route(input: SessionInput): void {
     if (this.state === 'closed') return;
+    // Every text frame from the caller counts (audio is bounded by the input backlog instead).
+    const fromCaller = input.type !== 'audio' && input.type !== 'hangup' && input.type !== 'fault';
+    if (fromCaller && !this.controlRate.take()) return this.report('rate_limited');
     switch (input.type) {
       case 'start':
         return this.start(input);
