@@ -13,7 +13,7 @@ import pino, { type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { readWav } from './audio/wav.ts';
 import { resolveConfig, type ConfigOverrides, type ServerConfig } from './config.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, shareWithClusterPrimary } from './metrics.ts';
 import { attachWsV1, wsV1Link } from './gateways/ws-v1.ts';
 import { SHUTDOWN_DRAIN_MS } from './session/budgets.ts';
 import { settleWithin } from './session/settle.ts';
@@ -58,6 +58,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const config = resolveConfig(overrides);
   const log = logger ?? pino({ level: config.logLevel });
   const metrics = createMetrics();
+  shareWithClusterPrimary(metrics.registry);
   // Every model loads (and is checked against its manifest) before the port opens: a missing or
   // broken model is a coded start-up error, never a failure in the middle of a call.
   const models = new ModelRegistry();
@@ -228,7 +229,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 }
 
 /** With auth on, /metrics needs a Bearer token whose `scope` claim includes "metrics". */
-function metricsGuard(auth: Authenticator): RequestHandler {
+export function metricsGuard(auth: Authenticator): RequestHandler {
   return (req, res, next) => {
     if (!auth.enabled) return next();
     const header = req.headers.authorization ?? '';

@@ -58,6 +58,11 @@ export const ServerConfig = z.strictObject({
   shutdownDeadlineMs: z.number().nonnegative().default(5000),
   /** Session tokens and allowed origins (server/limits/auth.ts): off on loopback, on elsewhere by default. */
   auth: AuthOptions.prefault({}),
+  /**
+   * With several worker processes: a port on which the primary serves /metrics summed over all
+   * workers (each worker's own /metrics on the main port covers that worker only). Default: none.
+   */
+  metricsPort: z.number().int().min(0).max(65535).optional(),
   /** Behind a trusted reverse proxy: take the client address from X-Forwarded-For. Default false. */
   trustProxy: z.boolean().default(false),
   /** What one connection may cost: control-message size, error budget, bad-input logging (server/limits/). */
@@ -96,6 +101,7 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
       'auth-public-key': { type: 'string' },
       'allowed-origins': { type: 'string' },
       'max-sessions': { type: 'string' },
+      'metrics-port': { type: 'string' },
       'max-connections-per-address': { type: 'string' },
     },
     strict: true,
@@ -136,6 +142,8 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
       .map((o) => o.trim())
       .filter(Boolean);
   if (Object.keys(auth).length > 0) out.auth = auth;
+  const metricsPort = pick(values['metrics-port'], 'BANTER_METRICS_PORT');
+  if (metricsPort !== undefined) out.metricsPort = Number(metricsPort);
   const limits: Record<string, unknown> = {};
   const maxSessions = pick(values['max-sessions'], 'BANTER_MAX_SESSIONS');
   if (maxSessions !== undefined) limits.maxSessions = Number(maxSessions);

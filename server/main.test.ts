@@ -103,6 +103,34 @@ describe('npm start (server/main.ts)', () => {
     expect(s.output().match(/banter stopped/g)).toHaveLength(2);
   }, 60_000);
 
+  it('--metrics-port serves /metrics summed over every worker', async () => {
+    const s = await spawnMain(['--workers', '2', '--metrics-port', '0', '--log-level', 'warn']);
+    try {
+      const announced = /metrics \(all workers\): http:\/\/127\.0\.0\.1:(\d+)/;
+      for (let i = 0; i < 100 && !announced.test(s.output()); i++) await sleep(50);
+      const metricsPort = Number(announced.exec(s.output())![1]);
+      const url = `ws://127.0.0.1:${s.port}/v1/stream`;
+      const callers = await Promise.all(
+        Array.from({ length: 4 }, () => StreamClient.start(url, { greeting: false })),
+      );
+      // Round-robin dealt the sessions to both workers: neither holds all four.
+      const perWorker = new Map<number, number>();
+      for (let i = 0; i < 8; i++) {
+        const h = (await health(s.port)) as { pid: number; sessions?: number };
+        perWorker.set(h.pid, h.sessions ?? 0);
+      }
+      expect(perWorker.size).toBe(2);
+      expect(Math.max(...perWorker.values())).toBeLessThan(4);
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      // Four sessions spread over two workers, one sum.
+      expect(text).toMatch(/^banter_sessions_active 4$/m);
+      await Promise.all(callers.map((c) => c.close()));
+    } finally {
+      s.child.kill('SIGTERM');
+      await s.exited;
+    }
+  }, 60_000);
+
   it('--workers 1 is one process, as before, and drains the same way', async () => {
     const s = await spawnMain(['--workers', '1', '--log-level', 'info'], {
       BANTER_SHUTDOWN_DEADLINE_MS: '300',

@@ -9,8 +9,11 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { ModelError, configFromEnvironment, startServer } from './index.ts';
-import { AuthConfigError } from './limits/auth.ts';
+import express from 'express';
+import { AggregatorRegistry } from 'prom-client';
+import { metricsGuard } from './app.ts';
+import { ModelError, configFromEnvironment, resolveConfig, startServer } from './index.ts';
+import { AuthConfigError, createAuthenticator } from './limits/auth.ts';
 
 /** The worker count from --workers / BANTER_WORKERS: a number, or auto (one per core). */
 function workerCount(argv: string[], env: NodeJS.ProcessEnv): { count: number; rest: string[] } {
@@ -58,6 +61,35 @@ async function serve(isWorker: boolean): Promise<void> {
   }
 }
 
+/** --metrics-port: the primary serves /metrics summed over every worker (behind the same auth as the workers'). */
+async function serveClusterMetrics(): Promise<void> {
+  const config = resolveConfig(configFromEnvironment(argv, process.env));
+  if (config.metricsPort === undefined) return;
+  const auth = await createAuthenticator(config.auth, config.host).catch((err: unknown) => {
+    console.error(`banter cannot start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(2);
+  });
+  const aggregator = new AggregatorRegistry();
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', metricsGuard(auth), async (_req, res) => {
+    try {
+      res.type(aggregator.contentType).send(await aggregator.clusterMetrics());
+    } catch (err) {
+      res
+        .status(503)
+        .type('text')
+        .send(`metrics unavailable: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
+  const listener = app.listen(config.metricsPort, config.host, () => {
+    const address = listener.address();
+    const port = typeof address === 'object' && address ? address.port : config.metricsPort;
+    console.log(`banter metrics (all workers): http://${config.host}:${port}/metrics`);
+  });
+  listener.unref();
+}
+
 function announce(port: number, url: string, workers: number): void {
   const across = workers > 1 ? ` across ${workers} worker processes` : '';
   console.log(`banter is listening: http://127.0.0.1:${port}/ (WebSocket ${url})${across}. Ctrl-C stops it.`);
@@ -94,6 +126,7 @@ async function supervise(workers: number): Promise<void> {
     fork();
   });
   for (let i = 0; i < workers; i++) fork();
+  await serveClusterMetrics();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       if (stopping) {

@@ -1,5 +1,6 @@
 /** Prometheus metrics, one registry per server instance (tests run several servers in one process). */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import cluster from 'node:cluster';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export function createMetrics() {
   const registry = new Registry();
@@ -54,3 +55,13 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * In a cluster worker: answer the primary's requests for this registry, so the primary can
+ * serve the sum over all workers (server/main.ts, --metrics-port). Nothing outside a cluster.
+ */
+export function shareWithClusterPrimary(registry: Registry): void {
+  if (!cluster.isWorker) return;
+  new AggregatorRegistry(); // installs the worker's IPC listener (prom-client does it in the constructor)
+  AggregatorRegistry.setRegistries([registry]);
+}
