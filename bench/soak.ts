@@ -13,10 +13,10 @@
  * three, or when the marker round trip or loop delay of the last fifth is more than double the
  * first after warm-up and more than 50 ms. Also on any session error.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { floatToPcm16 } from '../server/audio/pcm.ts';
 import { readWav } from '../server/audio/wav.ts';
+import { spawnServer } from '../server/testing/spawn-server.ts';
 import { StreamClient, chunkPcm16, sleep } from '../server/testing/stream-client.ts';
 
 const minutes = Number(process.argv[2] ?? 30);
@@ -28,18 +28,12 @@ const fixture = (name: string) => {
 };
 const scripts = [fixture('barge_in'), fixture('speech_rms')];
 
-const server = spawn(
-  process.execPath,
-  ['--import', 'tsx', 'server/main.ts', '--port', '0', '--workers', '1', '--log-level', 'warn'],
-  { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] },
-);
-const url = await new Promise<string>((resolve, reject) => {
-  server.stdout.on('data', (d: Buffer) => {
-    const m = /WebSocket (ws:\/\/\S+)\)/.exec(d.toString());
-    if (m) resolve(m[1]);
-  });
-  server.once('exit', () => reject(new Error('server exited')));
+const banter = await spawnServer({
+  args: ['--port', '0', '--workers', '1', '--log-level', 'warn'],
+  inheritStderr: true,
 });
+const { url } = banter;
+const server = banter.child;
 const httpBase = url.replace('ws://', 'http://').replace(/\/v1\/stream$/, '');
 
 const rssMb = () => {

@@ -15,10 +15,10 @@
  * `workers` is the server's --workers: with more than one, server CPU is summed over the worker
  * processes. Run it once with 1 and once with 2 to compare one event loop with one per core.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { readWav } from '../server/audio/wav.ts';
 import { floatToPcm16 } from '../server/audio/pcm.ts';
+import { spawnServer } from '../server/testing/spawn-server.ts';
 import { StreamClient, chunkPcm16, sleep } from '../server/testing/stream-client.ts';
 
 const levels = (process.argv[2] ?? '25,50,100,150,200').split(',').map(Number);
@@ -38,12 +38,8 @@ const frames = chunkPcm16(
   20,
 );
 
-const server = spawn(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    'server/main.ts',
+const banter = await spawnServer({
+  args: [
     '--port',
     '0',
     '--log-level',
@@ -56,18 +52,10 @@ const server = spawn(
     '--max-connections-per-address',
     '1000',
   ],
-  {
-    cwd: new URL('..', import.meta.url).pathname,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-const url = await new Promise<string>((resolve, reject) => {
-  server.stdout.on('data', (d: Buffer) => {
-    const m = /WebSocket (ws:\/\/\S+)\)/.exec(d.toString());
-    if (m) resolve(m[1]);
-  });
-  server.once('exit', () => reject(new Error('server exited')));
+  inheritStderr: true,
 });
+const { url } = banter;
+const server = banter.child;
 
 /** CPU seconds (user + system) of one process so far, and its parent pid, from /proc. */
 function procStat(pid: number): { cpu: number; ppid: number } {

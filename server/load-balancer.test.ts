@@ -10,18 +10,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnServer, type SpawnedServer } from './testing/spawn-server.ts';
 import { StreamClient, sleep } from './testing/stream-client.ts';
 
 const HAPROXY = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((p) => existsSync(p));
 if (!HAPROXY)
   console.warn('server/load-balancer.test.ts: haproxy is not installed (apt-get install haproxy); skipped');
-
-interface Proc {
-  child: ChildProcess;
-  port: number;
-  out: () => string;
-  exited: Promise<number | null>;
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -32,19 +26,11 @@ function freePort(): Promise<number> {
   });
 }
 
-async function banter(port: number): Promise<Proc> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'server/main.ts', '--port', String(port), '--workers', '1', '--log-level', 'warn'],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BANTER_SHUTDOWN_DEADLINE_MS: '1500' } },
-  );
-  let out = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  for (let i = 0; i < 600 && !out.includes('banter is listening'); i++) await sleep(50);
-  if (!out.includes('banter is listening')) throw new Error(`banter did not start: ${out}`);
-  return { child, port, out: () => out, exited };
+function banter(port: number): Promise<SpawnedServer> {
+  return spawnServer({
+    args: ['--port', String(port), '--workers', '1', '--log-level', 'warn'],
+    env: { BANTER_SHUTDOWN_DEADLINE_MS: '1500' },
+  });
 }
 
 /** The HAProxy configuration of docs/deploy.md, with loopback ports and fast health checks. */
@@ -70,7 +56,7 @@ ${backends.map((p, i) => `  server b${i} 127.0.0.1:${p}`).join('\n')}
 `;
 }
 
-let a: Proc, b: Proc, lb: ChildProcess, front: number;
+let a: SpawnedServer, b: SpawnedServer, lb: ChildProcess, front: number;
 beforeAll(async () => {
   if (!HAPROXY) return;
   const [pa, pb] = [await freePort(), await freePort()];
@@ -94,7 +80,7 @@ describe.skipIf(!HAPROXY)('behind HAProxy', () => {
       Array.from({ length: 6 }, () => StreamClient.start(url, { greeting: false })),
     );
     // leastconn spread them over both instances: both report started sessions.
-    const count = async (p: Proc) =>
+    const count = async (p: SpawnedServer) =>
       ((await (await fetch(`http://127.0.0.1:${p.port}/health`)).json()) as { sessions: number }).sessions;
     expect(await count(a)).toBeGreaterThan(0);
     expect(await count(b)).toBeGreaterThan(0);

@@ -2,42 +2,14 @@
  * `npm start` as the real process: worker processes sharing the port, a worker that dies is
  * replaced, and SIGTERM drains every worker (callers told, closed with 1001) before exit 0.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { spawnServer } from './testing/spawn-server.ts';
 import { StreamClient, sleep } from './testing/stream-client.ts';
 
-interface Running {
-  child: ChildProcess;
-  port: number;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-async function spawnMain(args: string[], env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  let out = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /listening: http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) {
-        clearInterval(timer);
-        resolve(Number(m[1]));
-      }
-    }, 50);
-    void exited.then(() => {
-      clearInterval(timer);
-      reject(new Error(`server exited early: ${out}`));
-    });
-  });
-  return { child, port, output: () => out, exited };
-}
+/** main.ts with `args` after `--port 0`. */
+const spawnMain = (args: string[], env: Record<string, string> = {}) =>
+  spawnServer({ args: ['--port', '0', ...args], env });
 
 /** /health on a fresh TCP connection each time (fetch would reuse one, and so one worker). */
 const health = (port: number) =>

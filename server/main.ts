@@ -21,9 +21,9 @@ function workerCount(argv: string[], env: NodeJS.ProcessEnv): { count: number; r
   let value = env.BANTER_WORKERS ?? 'auto';
   const i = rest.findIndex((a) => a === '--workers' || a.startsWith('--workers='));
   if (i >= 0) {
-    const [flag, inline] = rest[i].split('=');
+    const inline = rest[i].split('=')[1];
     value = inline ?? rest[i + 1] ?? '';
-    rest.splice(i, flag === rest[i] && inline === undefined ? 2 : 1);
+    rest.splice(i, inline === undefined ? 2 : 1);
   }
   const count = value === 'auto' ? availableParallelism() : Number(value);
   if (!Number.isInteger(count) || count < 1) {

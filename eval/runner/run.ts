@@ -7,10 +7,10 @@
  * heavy, and running them beside live sessions would delay the real-time
  * streams they are measuring.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnServer } from '../../server/testing/spawn-server.ts';
 import { loadSilero } from '../../server/turn-taking/silero.ts';
 import { SimulatedCaller } from '../caller/caller.ts';
 import { prepareConversation, type PreparedConversation } from '../caller/prepare.ts';
@@ -201,47 +201,8 @@ interface LocalServer {
  * and the server gets the machine's other core.
  */
 export async function spawnLocalServer(timeoutMs = 60_000): Promise<LocalServer> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'server/main.ts', '--port', '0', '--log-level', 'warn'],
-    {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
-    },
-  );
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`banter did not start within ${timeoutMs} ms:\n${output}`)),
-      timeoutMs,
-    );
-    const onData = (b: Buffer) => {
-      output += b.toString();
-      const m = /\(WebSocket (ws:\/\/\S+)\)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`banter exited (${code}) before listening:\n${output}`));
-    });
-  });
-  return {
-    url,
-    async close() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+  const server = await spawnServer({ args: ['--port', '0', '--log-level', 'warn'], timeoutMs });
+  return { url: server.url, close: () => server.close() };
 }
 
 /** banter in this process on a free port, quiet. Loaded lazily so the harness also runs against servers elsewhere. */
