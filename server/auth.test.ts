@@ -136,7 +136,11 @@ describe('HTTP', () => {
     const scraper = await token({ scope: 'metrics' });
     const ok = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${scraper}` } });
     expect(ok.status).toBe(200);
-    expect(await ok.text()).toContain('banter_sessions_active');
+    const text = await ok.text();
+    expect(text).toContain('banter_sessions_active');
+    // Process metrics named once: banter_process_*, not banter_process_process_*.
+    expect(text).toContain('banter_process_cpu_seconds_total');
+    expect(text).not.toContain('banter_process_process_');
     expect((await fetch(`${base}/health`)).status).toBe(200); // health stays open for load balancers
   });
 

@@ -50,6 +50,24 @@ describe('connection limits', () => {
     await Promise.all(clients.map((c) => c.close()));
   });
 
+  it('behind a trusted proxy, counts connections per forwarded address', async () => {
+    const s = await serve({ trustProxy: true, limits: { maxConnectionsPerAddress: 1 } });
+    const via = (address: string) =>
+      new WebSocket(s.url, { headers: { 'x-forwarded-for': `${address}, 10.0.0.1` } });
+    const open = (ws: WebSocket) =>
+      new Promise<number>((resolve) => {
+        ws.on('open', () => resolve(101));
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('error', () => {});
+      });
+    const first = via('203.0.113.7');
+    const other = via('198.51.100.2');
+    expect(await Promise.all([open(first), open(other)])).toEqual([101, 101]);
+    expect(await open(via('203.0.113.7'))).toBe(429);
+    first.close();
+    other.close();
+  });
+
   it('closes a connection that never completes its handshake: handshake_timeout, 1008', async () => {
     const s = await serve({ limits: { handshakeTimeoutMs: 300 } });
     const idle = await StreamClient.connect(s.url);

@@ -54,6 +54,9 @@ describe('ReplyHandle', () => {
     expect(h.heardMs).toBe(750);
     state.played = 5000;
     expect(h.heardMs).toBe(1000);
+    // The writer's estimate is fractional; on the wire every time is whole ms.
+    state.played = 1250.4;
+    expect(h.heardMs).toBe(750);
   });
 
   it('interrupt: cuts the sink, aborts the signal, freezes what was heard, settles done once', async () => {

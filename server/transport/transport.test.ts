@@ -116,6 +116,17 @@ describe('input decoder', () => {
     expect(() => d.decode(Uint8Array.from([0b00000011]))).toThrow(
       expect.objectContaining({ code: 'bad_audio' }),
     );
+    // opus-decoder would print each corrupt packet to stderr itself: a garbage stream must not.
+    const printed: unknown[] = [];
+    const saved = console.error;
+    console.error = (...args: unknown[]) => printed.push(args);
+    try {
+      for (let i = 0; i < 5; i++)
+        expect(() => d.decode(Uint8Array.from([0b00000001, 1, 2, 3]))).toThrow(BanterError);
+    } finally {
+      console.error = saved;
+    }
+    expect(printed).toEqual([]);
     for (const p of packets.slice(10)) out.push(...d.decode(p));
     expect(zeroCrossingHz(Float32Array.from(out).subarray(1600), 16000)).toBeCloseTo(300, -1);
     d.destroy();
