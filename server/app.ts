@@ -31,6 +31,8 @@ import {
 } from './limits/auth.ts';
 import { loadEotDetector } from './turn-taking/eot.ts';
 import { loadRecognizer } from './asr/recognizers.ts';
+import { loadLlm } from './duplex-llm/backends.ts';
+import { openAiRouter } from './duplex-llm/openai-route.ts';
 import { loadSilero } from './turn-taking/silero.ts';
 
 export interface RunningServer {
@@ -66,7 +68,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await models.close(); // an in-process caller (a test, the evaluator) keeps running: release what did load
     throw err;
   });
-  const { eot, vadModel, greeting, recognizer } = loaded;
+  const { eot, vadModel, greeting, recognizer, llm } = loaded;
   const auth = await createAuthenticator(config.auth, config.host).catch(async (err: unknown) => {
     await models.close();
     throw err;
@@ -91,8 +93,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       vad: vadModel.label,
       eot: `${eot.name}@${eot.version} (${eot.contract})`,
       asr: recognizer?.label ?? null,
+      llm: llm?.duplex.label ?? null,
     });
   });
+  // banter's own model for any OpenAI client (and for banter's OpenAI backend on another instance).
+  if (llm?.serve) app.use(openAiRouter(llm.chat, llm.duplex.label, scopeGuard(auth, 'llm')));
   app.get('/metrics', metricsGuard(auth), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
@@ -230,17 +235,22 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
 /** With auth on, /metrics needs a Bearer token whose `scope` claim includes "metrics". */
 export function metricsGuard(auth: Authenticator): RequestHandler {
+  return scopeGuard(auth, 'metrics');
+}
+
+/** With auth on, an HTTP route needs a Bearer token whose `scope` claim includes `scope`. */
+export function scopeGuard(auth: Authenticator, scope: string): RequestHandler {
   return (req, res, next) => {
     if (!auth.enabled) return next();
     const header = req.headers.authorization ?? '';
     const token = header.startsWith('Bearer ') ? header.slice(7) : '';
     auth.verify(token).then(
       (claims) => {
-        const scope = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
-        if (scope.includes('metrics')) next();
-        else res.status(403).type('text').send('token lacks the metrics scope');
+        const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
+        if (scopes.includes(scope)) next();
+        else res.status(403).type('text').send(`token lacks the ${scope} scope`);
       },
-      () => res.status(401).type('text').send('a Bearer token with the metrics scope is required'),
+      () => res.status(401).type('text').send(`a Bearer token with the ${scope} scope is required`),
     );
   };
 }
@@ -267,5 +277,6 @@ async function loadModels(config: ServerConfig, models: ModelRegistry) {
     registry: models,
   });
   const recognizer = await loadRecognizer(config.asr, models);
-  return { eot, vadModel, recognizer, greeting: await loadGreeting(config.greetingPath) };
+  const llm = await loadLlm(config.llm, models);
+  return { eot, vadModel, recognizer, llm, greeting: await loadGreeting(config.greetingPath) };
 }

@@ -51,4 +51,21 @@ describe('server configuration', () => {
     });
     expect(() => resolveConfig({ asr: { backend: 'whisper' as 'none' } })).toThrow();
   });
+
+  it('selects the language model by flag or environment, the API key from the environment only', () => {
+    expect(defaultConfig.llm).toMatchObject({ backend: 'banter', serveRoute: true, timeoutMs: 10_000 });
+    expect(defaultConfig.llm.modelPath).toMatch(/models\/tdm$/);
+    const o = configFromEnvironment(['--llm', 'openai', '--llm-model-name', 'qwen2.5'], {
+      BANTER_LLM_URL: 'http://10.0.0.5:8000/v1',
+      BANTER_LLM_API_KEY: 'sk-test',
+    });
+    expect(resolveConfig(o).llm).toMatchObject({
+      backend: 'openai',
+      url: 'http://10.0.0.5:8000/v1',
+      model: 'qwen2.5',
+      apiKey: 'sk-test',
+    });
+    expect(() => configFromEnvironment(['--llm-api-key', 'x'], {})).toThrow();
+    expect(() => resolveConfig({ llm: { backend: 'openai', url: 'not a url' } })).toThrow();
+  });
 });

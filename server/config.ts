@@ -12,6 +12,7 @@ import { WriterTuning } from './transport/outbound-writer.ts';
 import { InputLimits } from './transport/input-decoder.ts';
 import { AsrBackendOptions } from './asr/recognizers.ts';
 import { AsrFeedTuning } from './session/asr-feed.ts';
+import { LlmOptions } from './duplex-llm/backends.ts';
 import { ConnectionLimits } from './limits/limits.ts';
 import { AuthOptions } from './limits/auth.ts';
 
@@ -37,6 +38,8 @@ export const ServerConfig = z.strictObject({
   vad: VadTuning.prefault({}),
   /** Speech recognition: which backend, which model folder, how it is fed (server/asr/recognizers.ts). */
   asr: AsrBackendOptions.extend({ feed: AsrFeedTuning.prefault({}) }).prefault({}),
+  /** The language model: banter's TDM model, an OpenAI-compatible server, or none (server/duplex-llm/backends.ts). */
+  llm: LlmOptions.prefault({}),
   turnTaking: TurnTakingOptions.prefault({}),
   /** Greeting played on session.ready (16-bit WAV, any rate). */
   greetingPath: z.string().default(repoPath('fixtures/audio/greeting.wav')),
@@ -73,7 +76,7 @@ export type ServerConfig = z.infer<typeof ServerConfig>;
 
 export const defaultConfig: ServerConfig = ServerConfig.parse({});
 
-type Nested = 'vad' | 'writer' | 'turnTaking' | 'asr' | 'limits' | 'auth';
+type Nested = 'vad' | 'writer' | 'turnTaking' | 'asr' | 'llm' | 'limits' | 'auth';
 export type ConfigOverrides = Partial<Omit<ServerConfig, Nested>> & {
   [K in Nested]?: Partial<ServerConfig[K]>;
 };
@@ -94,6 +97,10 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
       'eot-model': { type: 'string' },
       asr: { type: 'string' },
       'asr-model': { type: 'string' },
+      llm: { type: 'string' },
+      'llm-model': { type: 'string' },
+      'llm-url': { type: 'string' },
+      'llm-model-name': { type: 'string' },
       greeting: { type: 'string' },
       'log-level': { type: 'string' },
       'shutdown-deadline-ms': { type: 'string' },
@@ -124,6 +131,17 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
   const asrModel = pick(values['asr-model'], 'BANTER_ASR_MODEL');
   if (asrModel) asr.modelPath = asrModel;
   if (Object.keys(asr).length > 0) out.asr = asr;
+  const llm: Record<string, unknown> = {};
+  const llmBackend = pick(values.llm, 'BANTER_LLM');
+  if (llmBackend) llm.backend = llmBackend;
+  const llmModel = pick(values['llm-model'], 'BANTER_LLM_MODEL');
+  if (llmModel) llm.modelPath = llmModel;
+  const llmUrl = pick(values['llm-url'], 'BANTER_LLM_URL');
+  if (llmUrl) llm.url = llmUrl;
+  const llmName = pick(values['llm-model-name'], 'BANTER_LLM_MODEL_NAME');
+  if (llmName) llm.model = llmName;
+  if (env.BANTER_LLM_API_KEY) llm.apiKey = env.BANTER_LLM_API_KEY;
+  if (Object.keys(llm).length > 0) out.llm = llm;
   const greeting = pick(values.greeting, 'BANTER_GREETING');
   if (greeting) out.greetingPath = greeting;
   const deadline = pick(values['shutdown-deadline-ms'], 'BANTER_SHUTDOWN_DEADLINE_MS');

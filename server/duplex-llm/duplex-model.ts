@@ -7,11 +7,19 @@
 
 /** Turn-taking facts the controller tells the model at a slice boundary. */
 export type SliceSignal =
+  /** The caller fell silent in this slice; the end-of-turn model's probability that they are done. */
   | { type: 'end_of_turn'; probability: number }
+  /** Voice activity (the caller's, or noise that passed the VAD) in this slice. */
+  | { type: 'voice' }
+  /** The caller started speaking over banter and the session paused banter's audio. */
   | { type: 'barge_in' }
-  | { type: 'false_interruption' }
-  /** The caller heard this much of the reply that was cut: the model's history keeps only that. */
-  | { type: 'heard'; replyId: string; text: string };
+  /** banter's reply finished playing: the caller heard all of it. */
+  | { type: 'played' }
+  /**
+   * What the caller heard of the reply being spoken when it was paused. If the model then
+   * stops the reply, its history keeps only that much of it.
+   */
+  | { type: 'heard'; text: string };
 
 export interface UserSlice {
   /** Words the caller said in this slice, ASR-style (lower case, no punctuation); '' for none. */
@@ -23,11 +31,18 @@ export interface UserSlice {
 }
 
 export type SliceOutput =
+  /** Words to speak, in order; the first delta of a reply has no leading space. */
   | { type: 'text'; delta: string }
-  /** Nothing to say in this slice. */
+  /** Nothing to say in this slice (or, while paused by a barge-in, stay paused). */
   | { type: 'idle' }
-  /** The reply is complete. */
-  | { type: 'end' };
+  /** Keep speaking what was written (or resume after a barge-in); nothing new this slice. */
+  | { type: 'continue' }
+  /** Abandon the reply: the caller really interrupted. */
+  | { type: 'stop' }
+  /** The reply's text is complete (its audio may still be playing). */
+  | { type: 'end' }
+  /** The backend failed (unreachable, timed out, a bad response): the session reports it and goes on listening. */
+  | { type: 'error'; code: 'llm_failed'; message: string };
 
 export interface DuplexConversation {
   /**

@@ -60,6 +60,10 @@ export const ERRORS = {
     fatal: false,
     text: 'speech recognition failed; the session continues without transcripts',
   },
+  llm_failed: {
+    fatal: false,
+    text: 'the language model backend failed or timed out; the session goes on listening',
+  },
   too_many_errors: {
     fatal: true,
     closeCode: CLOSE_CODES.policyViolation,

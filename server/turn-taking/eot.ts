@@ -10,12 +10,11 @@
  *   spaces, padded to max_tokens -> logits [1, 2], softmax, last class = P(end).
  * See docs/models.md for how to plug in a bigger model and what is tested.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
+import type { Tokenizer } from '@huggingface/tokenizers';
 import ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { type LoadedModel, ModelError, type ModelRegistry, parseSection } from '../models/registry.ts';
+import { loadTokenizer } from '../models/tokenizer.ts';
 import {
   type BanterSpecialIds,
   CHATML_TEMPLATE,
@@ -88,28 +87,6 @@ const int64 = (ids: readonly number[], pad = 0, length = ids.length): ort.Tensor
   for (let i = 0; i < ids.length; i++) data[i] = BigInt(ids[i]);
   return new ort.Tensor('int64', data, [1, length]);
 };
-
-async function loadTokenizer(model: LoadedModel): Promise<Tokenizer> {
-  const file = model.file('tokenizer');
-  let json: object;
-  let config: object = {};
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-    const configPath = path.join(path.dirname(file), 'tokenizer_config.json');
-    const configText = await readFile(configPath, 'utf8').catch(() => null);
-    if (configText) config = JSON.parse(configText);
-    return new Tokenizer(json, config);
-  } catch (err) {
-    throw new ModelError(
-      'model_corrupt',
-      model.dir,
-      `tokenizer "${path.basename(file)}" cannot be loaded: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
-  }
-}
 
 function tokenId(tok: Tokenizer, model: LoadedModel, role: string): number {
   const text = model.manifest.vocab?.special_tokens[role];

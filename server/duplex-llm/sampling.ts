@@ -1,0 +1,64 @@
+/**
+ * Picking the next token from a row of logits: greedy, or top-k / top-p (nucleus) sampling with
+ * a temperature, from a seeded generator (pure-rand) so a run can be replayed exactly.
+ */
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+
+export interface SamplingOptions {
+  /** 0 = greedy (the default). */
+  temperature: number;
+  /** Keep the k most likely tokens; 0 = no limit. */
+  topK: number;
+  /** Keep the smallest set of tokens whose probability reaches p; 1 = no limit. */
+  topP: number;
+  /** Seed of the generator; each conversation draws from its own. */
+  seed: number;
+}
+
+export const GREEDY: SamplingOptions = { temperature: 0, topK: 0, topP: 1, seed: 0 };
+
+export type Sampler = (logits: Float32Array) => number;
+
+export function argmax(logits: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+  return best;
+}
+
+export function createSampler(options: SamplingOptions): Sampler {
+  if (options.temperature <= 0) return argmax;
+  const rng = xoroshiro128plus(options.seed);
+  return (logits) => {
+    const order = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a]);
+    const k = options.topK > 0 ? Math.min(options.topK, order.length) : order.length;
+    const top = logits[order[0]];
+    const weights: number[] = [];
+    let sum = 0;
+    for (let i = 0; i < k; i++) {
+      const w = Math.exp((logits[order[i]] - top) / options.temperature);
+      weights.push(w);
+      sum += w;
+    }
+    // nucleus: the shortest prefix of the sorted tokens whose mass reaches topP
+    let keep = weights.length;
+    if (options.topP < 1) {
+      let mass = 0;
+      for (let i = 0; i < weights.length; i++) {
+        mass += weights[i] / sum;
+        if (mass >= options.topP) {
+          keep = i + 1;
+          break;
+        }
+      }
+    }
+    let total = 0;
+    for (let i = 0; i < keep; i++) total += weights[i];
+    let r = uniformFloat64(rng) * total;
+    for (let i = 0; i < keep; i++) {
+      r -= weights[i];
+      if (r < 0) return order[i];
+    }
+    return order[keep - 1];
+  };
+}
