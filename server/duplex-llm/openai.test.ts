@@ -76,6 +76,8 @@ describe("banter's OpenAI-compatible route and the OpenAI backend", () => {
   it('the backend, over the real route, gets the same reply as the model called directly', async () => {
     const want = await text(direct.complete(CONVERSATION, never));
     expect(want.length).toBeGreaterThan(0);
+    // the reply starts with the words written in the end-of-turn slice itself
+    expect(want).not.toMatch(/^\s/);
     const backend = new OpenAiChatBackend({ url: route, model: 'banter', timeoutMs: 5000 });
     expect(await text(backend.complete(CONVERSATION, never))).toBe(want);
     // and without streaming, a plain chat.completion

@@ -52,6 +52,7 @@ export class TdmChatBackend implements ChatBackend {
       const last = turns.map((m) => m.role).lastIndexOf('user');
       if (last < 0) return;
       let rest: number[] | null = null; // the part of the next assistant message not yet written
+      let answerFrom: UserSlice | null = null;
       for (let i = 0; i <= last && !signal.aborted; i++) {
         const m = turns[i];
         if (m.role === 'user') {
@@ -70,7 +71,10 @@ export class TdmChatBackend implements ChatBackend {
               queue.push(...plan.first);
               rest = plan.rest;
             }
-            await run(slice(text, final ? [{ type: 'end_of_turn', probability: 0.95 }] : []));
+            const s = slice(text, final ? [{ type: 'end_of_turn', probability: 0.95 }] : []);
+            // the last user message's final slice is where the answer starts: read below
+            if (final && i === last) answerFrom = s;
+            else await run(s);
           }
         } else {
           const tokens = rest ?? this.model.encode(normalizeAssistant(m.content));
@@ -89,12 +93,12 @@ export class TdmChatBackend implements ChatBackend {
         }
       }
       queue.length = 0;
-      // the answer: read the slices the model writes while the caller is silent
+      // the answer: read the slices the model writes from the end of turn on, the caller silent
       let written = 0;
       const maxTokens = options.maxTokens ?? Infinity;
       for (let n = 0; n < MAX_REPLY_SLICES && !signal.aborted; n++) {
         let ended = false;
-        for await (const o of conv.step(slice(''), signal)) {
+        for await (const o of conv.step((n === 0 && answerFrom) || slice(''), signal)) {
           if (o.type === 'text') {
             yield o.delta;
             if (++written >= maxTokens) ended = true;
