@@ -67,5 +67,6 @@ describe('server configuration', () => {
     });
     expect(() => configFromEnvironment(['--llm-api-key', 'x'], {})).toThrow();
     expect(() => resolveConfig({ llm: { backend: 'openai', url: 'not a url' } })).toThrow();
+    expect(() => resolveConfig({ llm: { backend: 'openai' } })).toThrow(/llm\.url is required/);
   });
 });

@@ -19,21 +19,26 @@ import { loadTdmModel } from './tdm-model.ts';
 
 export const LLM_BACKENDS = ['banter', 'openai', 'local', 'none'] as const;
 
-export const LlmOptions = z.strictObject({
-  backend: z.enum(LLM_BACKENDS).default('banter'),
-  /** banter: the model folder (contract banter-tdm/1); local: an Optimum decoder folder (contract optimum-chat/1). */
-  modelPath: z.string().default(fileURLToPath(new URL('../../models/tdm', import.meta.url))),
-  /** openai: base URL with the API prefix, e.g. http://127.0.0.1:8000/v1. */
-  url: z.url().optional(),
-  /** openai: the model name the server expects. */
-  model: z.string().default('default'),
-  /** openai: a Bearer key, from BANTER_LLM_API_KEY only (a flag would show in `ps`). */
-  apiKey: z.string().optional(),
-  /** openai: until the response headers arrive, ms. */
-  timeoutMs: z.number().int().positive().default(10_000),
-  /** banter: serve the model on /v1/chat/completions (behind the `llm` token scope when auth is on). */
-  serveRoute: z.boolean().default(true),
-});
+export const LlmOptions = z
+  .strictObject({
+    backend: z.enum(LLM_BACKENDS).default('banter'),
+    /** banter: the model folder (contract banter-tdm/1); local: an Optimum decoder folder (contract optimum-chat/1). */
+    modelPath: z.string().default(fileURLToPath(new URL('../../models/tdm', import.meta.url))),
+    /** openai: base URL with the API prefix, e.g. http://127.0.0.1:8000/v1. */
+    url: z.url().optional(),
+    /** openai: the model name the server expects. */
+    model: z.string().default('default'),
+    /** openai: a Bearer key, from BANTER_LLM_API_KEY only (a flag would show in `ps`). */
+    apiKey: z.string().optional(),
+    /** openai: until the response headers arrive, ms. */
+    timeoutMs: z.number().int().positive().default(10_000),
+    /** banter: serve the model on /v1/chat/completions (behind the `llm` token scope when auth is on). */
+    serveRoute: z.boolean().default(true),
+  })
+  .refine((o) => o.backend !== 'openai' || o.url !== undefined, {
+    message: 'llm.url is required for the openai backend (--llm-url)',
+    path: ['url'],
+  });
 export type LlmOptions = z.infer<typeof LlmOptions>;
 
 export interface LoadedLlm {
@@ -58,9 +63,8 @@ export async function loadLlm(options: LlmOptions, registry: ModelRegistry): Pro
       return { duplex: promptedDuplexModel(chat), chat, serve: false };
     }
     case 'openai': {
-      if (!options.url) throw new Error('llm.url is required for the openai backend (--llm-url)');
       const chat = new OpenAiChatBackend({
-        url: options.url,
+        url: options.url!, // required by LlmOptions for this backend
         model: options.model,
         apiKey: options.apiKey,
         timeoutMs: options.timeoutMs,

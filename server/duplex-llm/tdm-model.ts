@@ -202,6 +202,8 @@ export class TdmConversation implements DuplexConversation {
   private pending: number | null = null;
   private reply = -1;
   private replies = 0;
+  /** The current reply has written its first piece (the next one is not at its start). */
+  private replyStarted = false;
   private heard: string | null = null;
   /** Pieces of the current reply whose slices were dropped to make room (they still count as said). */
   private droppedPieces: string[] = [];
@@ -284,8 +286,10 @@ export class TdmConversation implements DuplexConversation {
         this.reply = this.replies++;
         this.heard = null;
         this.droppedPieces = [];
+        this.replyStarted = false;
       }
-      const atStart = !this.slices.some((s) => s.reply === this.reply && s.decision.length > 0);
+      const atStart = !this.replyStarted;
+      this.replyStarted = true;
       cur.reply = this.reply;
       cur.decision.push(next);
       logits = await this.decoder.feed([next]);
