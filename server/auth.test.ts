@@ -144,6 +144,22 @@ describe('HTTP', () => {
     expect((await fetch(`${base}/health`)).status).toBe(200); // health stays open for load balancers
   });
 
+  it('the OpenAI-compatible route needs a Bearer token with the llm scope while auth is on', async () => {
+    const url = `http://127.0.0.1:${server.port}/v1/chat/completions`;
+    const body = JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] });
+    const post = (auth?: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+        body,
+      });
+    expect((await post()).status).toBe(401);
+    expect((await post(await token({ scope: 'metrics' }))).status).toBe(403);
+    const ok = await post(await token({ scope: 'llm' }));
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { object: string }).object).toBe('chat.completion');
+  });
+
   it('serves the client page with security headers', async () => {
     const res = await fetch(`http://127.0.0.1:${server.port}/`);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
