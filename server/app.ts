@@ -32,6 +32,7 @@ import {
 import { loadEotDetector } from './turn-taking/eot.ts';
 import { loadRecognizer } from './asr/recognizers.ts';
 import { loadLlm } from './duplex-llm/backends.ts';
+import { loadSynthesizer } from './tts/synthesizers.ts';
 import { openAiRouter } from './duplex-llm/openai-route.ts';
 import { loadSilero } from './turn-taking/silero.ts';
 
@@ -68,13 +69,29 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await models.close(); // an in-process caller (a test, the evaluator) keeps running: release what did load
     throw err;
   });
-  const { eot, vadModel, greeting, recognizer, llm } = loaded;
+  const { eot, vadModel, greeting, recognizer, llm, tts } = loaded;
   const auth = await createAuthenticator(config.auth, config.host).catch(async (err: unknown) => {
     await models.close();
     throw err;
   });
   const badInputLog = new RateLimitedLog(config.limits.badInputLog);
-  const ctx: SessionContext = { config, vadModel, eot, recognizer, greeting, metrics, log, badInputLog };
+  const ctx: SessionContext = {
+    config,
+    vadModel,
+    eot,
+    recognizer,
+    duplex: llm?.duplex ?? null,
+    synthesizer: tts?.synthesizer ?? null,
+    greeting,
+    metrics,
+    log,
+    badInputLog,
+  };
+  if (ctx.duplex && ctx.synthesizer && !recognizer) {
+    log.warn(
+      'no recognizer (--asr): banter listens but cannot answer; --asr pocketsphinx works with Debian pocketsphinx',
+    );
+  }
 
   let draining = false;
   const app = express();
@@ -94,6 +111,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       eot: `${eot.name}@${eot.version} (${eot.contract})`,
       asr: recognizer?.label ?? null,
       llm: llm?.duplex.label ?? null,
+      tts: tts?.synthesizer.label ?? null,
     });
   });
   // banter's own model for any OpenAI client (and for banter's OpenAI backend on another instance).
@@ -227,6 +245,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       recognizer?.close?.();
+      await tts?.close();
       await models.close();
       log.info({ sessions_cut: left.length }, 'banter stopped');
     },
@@ -278,5 +297,6 @@ async function loadModels(config: ServerConfig, models: ModelRegistry) {
   });
   const recognizer = await loadRecognizer(config.asr, models);
   const llm = await loadLlm(config.llm, models);
-  return { eot, vadModel, recognizer, llm, greeting: await loadGreeting(config.greetingPath) };
+  const tts = await loadSynthesizer(config.tts);
+  return { eot, vadModel, recognizer, llm, tts, greeting: await loadGreeting(config.greetingPath) };
 }

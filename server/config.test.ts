@@ -1,3 +1,5 @@
+import { TurnTakingOptions } from './turn-taking/policies.ts';
+import { TtsOptions } from './tts/synthesizers.ts';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ASR_BACKEND } from './asr/recognizers.ts';
 import { configFromEnvironment, defaultConfig, resolveConfig } from './config.ts';
@@ -18,7 +20,14 @@ describe('server configuration', () => {
     });
     expect(defaultConfig.limits).toEqual(ConnectionLimits.parse({}));
     expect(defaultConfig.maxFrameMs).toBe(defaultInputLimits.maxFrameMs);
-    expect(defaultConfig.turnTaking).toEqual({ bargeIn: 'vad' });
+    expect(defaultConfig.turnTaking).toEqual(TurnTakingOptions.parse({}));
+    expect(defaultConfig.turnTaking).toMatchObject({
+      bargeIn: 'vad',
+      falseInterruption: 'resume',
+      endOfTurn: 'model',
+    });
+    expect(defaultConfig.tts).toEqual(TtsOptions.parse({}));
+    expect(defaultConfig.tts.backend).toBe('flite');
   });
 
   it('merges partial nested overrides over the defaults, and refuses bad values', () => {
@@ -68,5 +77,21 @@ describe('server configuration', () => {
     expect(() => configFromEnvironment(['--llm-api-key', 'x'], {})).toThrow();
     expect(() => resolveConfig({ llm: { backend: 'openai', url: 'not a url' } })).toThrow();
     expect(() => resolveConfig({ llm: { backend: 'openai' } })).toThrow(/llm\.url is required/);
+  });
+
+  it('selects the synthesizer, the recognizer bridge and the turn-taking ablations by flag or environment', () => {
+    const o = configFromEnvironment(
+      ['--tts', 'none', '--asr', 'pocketsphinx', '--false-interruption', 'stop'],
+      {
+        BANTER_END_OF_TURN: 'silence',
+        BANTER_TTS_VOICE: 'rms',
+      },
+    );
+    const c = resolveConfig(o);
+    expect(c.tts).toMatchObject({ backend: 'none', flite: { voice: 'rms' } });
+    expect(c.asr.backend).toBe('pocketsphinx');
+    expect(c.turnTaking).toMatchObject({ falseInterruption: 'stop', endOfTurn: 'silence', bargeIn: 'vad' });
+    expect(() => resolveConfig(configFromEnvironment(['--end-of-turn', 'sometimes'], {}))).toThrow();
+    expect(() => resolveConfig(configFromEnvironment(['--tts-voice', 'hal'], {}))).toThrow();
   });
 });

@@ -13,6 +13,7 @@ import { InputLimits } from './transport/input-decoder.ts';
 import { AsrBackendOptions } from './asr/recognizers.ts';
 import { AsrFeedTuning } from './session/asr-feed.ts';
 import { LlmOptions } from './duplex-llm/backends.ts';
+import { TtsOptions } from './tts/synthesizers.ts';
 import { ConnectionLimits } from './limits/limits.ts';
 import { AuthOptions } from './limits/auth.ts';
 
@@ -40,6 +41,8 @@ export const ServerConfig = z.strictObject({
   asr: AsrBackendOptions.extend({ feed: AsrFeedTuning.prefault({}) }).prefault({}),
   /** The language model: banter's TDM model, an OpenAI-compatible server, or none (server/duplex-llm/backends.ts). */
   llm: LlmOptions.prefault({}),
+  /** The speech synthesizer: flite (default) or none (server/tts/synthesizers.ts). */
+  tts: TtsOptions.prefault({}),
   turnTaking: TurnTakingOptions.prefault({}),
   /** Greeting played on session.ready (16-bit WAV, any rate). */
   greetingPath: z.string().default(repoPath('fixtures/audio/greeting.wav')),
@@ -76,7 +79,7 @@ export type ServerConfig = z.infer<typeof ServerConfig>;
 
 export const defaultConfig: ServerConfig = ServerConfig.parse({});
 
-type Nested = 'vad' | 'writer' | 'turnTaking' | 'asr' | 'llm' | 'limits' | 'auth';
+type Nested = 'vad' | 'writer' | 'turnTaking' | 'asr' | 'llm' | 'tts' | 'limits' | 'auth';
 export type ConfigOverrides = Partial<Omit<ServerConfig, Nested>> & {
   [K in Nested]?: Partial<ServerConfig[K]>;
 };
@@ -101,6 +104,10 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
       'llm-model': { type: 'string' },
       'llm-url': { type: 'string' },
       'llm-model-name': { type: 'string' },
+      tts: { type: 'string' },
+      'tts-voice': { type: 'string' },
+      'false-interruption': { type: 'string' },
+      'end-of-turn': { type: 'string' },
       greeting: { type: 'string' },
       'log-level': { type: 'string' },
       'shutdown-deadline-ms': { type: 'string' },
@@ -142,6 +149,18 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
   if (llmName) llm.model = llmName;
   if (env.BANTER_LLM_API_KEY) llm.apiKey = env.BANTER_LLM_API_KEY;
   if (Object.keys(llm).length > 0) out.llm = llm;
+  const tts: Record<string, unknown> = {};
+  const ttsBackend = pick(values.tts, 'BANTER_TTS');
+  if (ttsBackend) tts.backend = ttsBackend;
+  const ttsVoice = pick(values['tts-voice'], 'BANTER_TTS_VOICE');
+  if (ttsVoice) tts.flite = { voice: ttsVoice };
+  if (Object.keys(tts).length > 0) out.tts = tts;
+  const turnTaking: Record<string, unknown> = {};
+  const falseInterruption = pick(values['false-interruption'], 'BANTER_FALSE_INTERRUPTION');
+  if (falseInterruption) turnTaking.falseInterruption = falseInterruption;
+  const endOfTurn = pick(values['end-of-turn'], 'BANTER_END_OF_TURN');
+  if (endOfTurn) turnTaking.endOfTurn = endOfTurn;
+  if (Object.keys(turnTaking).length > 0) out.turnTaking = turnTaking;
   const greeting = pick(values.greeting, 'BANTER_GREETING');
   if (greeting) out.greetingPath = greeting;
   const deadline = pick(values['shutdown-deadline-ms'], 'BANTER_SHUTDOWN_DEADLINE_MS');

@@ -1,6 +1,7 @@
 /**
  * Which recognizer the server runs, chosen by config: banter's own streaming CTC model (the
- * default, models/asr), a sherpa-onnx streaming model folder a user downloaded, or none (the
+ * default, models/asr), a sherpa-onnx streaming model folder a user downloaded, the system's
+ * PocketSphinx (a bridge until banter's own model is trained), or none (the
  * server then runs on the VAD alone and sends no transcripts). Each backend gives the same
  * Recognizer interface, so nothing downstream knows which one it is talking to.
  */
@@ -8,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ModelRegistry } from '../models/registry.ts';
 import { loadCtcRecognizer } from './ctc-recognizer.ts';
+import { loadPocketsphinxRecognizer, PocketsphinxOptions } from './pocketsphinx-recognizer.ts';
 import type { Recognizer } from './recognizer.ts';
 
-export const ASR_BACKENDS = ['banter', 'sherpa-onnx', 'none'] as const;
+export const ASR_BACKENDS = ['banter', 'sherpa-onnx', 'pocketsphinx', 'none'] as const;
 
 export const SherpaOptions = z.strictObject({
   /** Decoder threads per recognizer (shared by all sessions). Default 1. */
@@ -42,6 +44,8 @@ export const AsrBackendOptions = z.strictObject({
   /** Feature frames per model call for banter's model (10 ms each); default: about 160 ms. */
   chunkFrames: z.number().int().positive().optional(),
   sherpa: SherpaOptions.prefault({}),
+  /** For 'pocketsphinx': the decoder binary and model files (Debian's pocketsphinx-en-us by default). */
+  pocketsphinx: PocketsphinxOptions.prefault({}),
 });
 export type AsrBackendOptions = z.infer<typeof AsrBackendOptions>;
 
@@ -60,5 +64,7 @@ export async function loadRecognizer(
       const { loadSherpaRecognizer } = await import('./sherpa-recognizer.ts');
       return loadSherpaRecognizer(options.modelPath, options.sherpa);
     }
+    case 'pocketsphinx':
+      return loadPocketsphinxRecognizer(options.pocketsphinx);
   }
 }

@@ -50,6 +50,12 @@ export interface DuplexConversation {
    * mid-slice; the tokens already produced stay in the stream.
    */
   step(slice: UserSlice, signal: AbortSignal): AsyncIterable<SliceOutput>;
+  /**
+   * The session stopped the reply itself (the caller's words over a paused reply were real
+   * words, not a backchannel): the model's history keeps only `heard` of it, as after its own
+   * stop. Called between steps, never during one.
+   */
+  abandonReply(heard: string): Promise<void>;
   close(): void;
 }
 

@@ -217,6 +217,11 @@ export class PromptedConversation implements DuplexConversation {
     if (!any) yield { type: 'continue' };
   }
 
+  async abandonReply(heard: string): Promise<void> {
+    this.heard = heard;
+    this.stopReply();
+  }
+
   private stopReply(): void {
     const reply = this.reply;
     if (!reply) return;

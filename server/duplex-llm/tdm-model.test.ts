@@ -50,7 +50,8 @@ let tmp: string;
 
 beforeAll(async () => {
   registry = new ModelRegistry();
-  model = await loadTdmModel(registry, TDM_DIR);
+  // PyTorch's raw decisions: without the engine's rule that a reply opens with a word.
+  model = await loadTdmModel(registry, TDM_DIR, { replyStartsWithWord: false });
   fixture = await readJson<StreamFixture>(path.join(TDM_DIR, 'stream-fixture.json'));
   tmp = await mkdtemp(path.join(tmpdir(), 'banter-tdm-'));
 });
@@ -76,6 +77,19 @@ describe('banter-tdm/1 engine', () => {
       );
     }
     conv.close();
+  });
+
+  it('by default a reply opens with a word: where PyTorch opens one with a mark, the likeliest word piece is taken', async () => {
+    // The fixture's first slice: PyTorch's greedy choice is '.', '<eos>' (checked above).
+    expect(fixture.slices[0].model.filter((t) => t !== '<u>')[0]).toBe('.');
+    const registry2 = new ModelRegistry();
+    const strict = await loadTdmModel(registry2, TDM_DIR);
+    const conv = strict.createConversation();
+    const out = await collect(conv.step(toSlice(fixture.slices[0]), never));
+    expect(out[0].type).toBe('text');
+    expect((out[0] as { delta: string }).delta).toMatch(/[a-z0-9]/);
+    conv.close();
+    await registry2.close();
   });
 
   it('stops generating mid-slice on abort and keeps what it wrote', async () => {

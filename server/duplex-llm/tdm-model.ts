@@ -56,9 +56,20 @@ export interface TdmOptions {
    * it fills at most this share of them, and the cache is recomputed (docs/tdm.md).
    */
   keepShare: number;
+  /**
+   * A reply opens with a piece that has a letter or digit in it: when the model chooses to speak
+   * and its likeliest first piece is a mark ("." or "?", a habit of the small model at a
+   * conversation's start), its likeliest word piece is taken instead. Off only to compare with
+   * PyTorch's raw decisions.
+   */
+  replyStartsWithWord: boolean;
 }
 
-export const DEFAULT_TDM_OPTIONS: TdmOptions = { sampling: GREEDY, keepShare: 0.5 };
+export const DEFAULT_TDM_OPTIONS: TdmOptions = {
+  sampling: GREEDY,
+  keepShare: 0.5,
+  replyStartsWithWord: true,
+};
 
 export interface TdmModel extends DuplexModel {
   readonly maxPositions: number;
@@ -160,6 +171,14 @@ export async function createTdmModel(
   const special = new Set<number>(tok.get_added_tokens_decoder().keys());
   for (const t of [...Object.values(ids).flat()]) special.add(t);
   const greedy = decideGreedy(ids, special);
+  // Pieces with no letter or digit: a reply may not start with one (see noReplyStart).
+  const noReplyStart = new Set<number>();
+  const textPieces: number[] = [];
+  pieces.forEach((p, i) => {
+    if (special.has(i)) return;
+    textPieces.push(i);
+    if (!/[\p{L}\p{N}]/u.test(p)) noReplyStart.add(i);
+  });
   let conversations = 0;
   return {
     label: `${manifest.name}@${manifest.version}`,
@@ -172,7 +191,15 @@ export async function createTdmModel(
       const sampling = { ...opts.sampling, seed: o.seed ?? opts.sampling.seed + conversations++ };
       return new TdmConversation(
         new KvDecoder(session, shape),
-        { ids, pieces, tok, maxSliceTokens: section.max_slice_tokens, keepShare: opts.keepShare },
+        {
+          ids,
+          pieces,
+          tok,
+          maxSliceTokens: section.max_slice_tokens,
+          keepShare: opts.keepShare,
+          noReplyStart: opts.replyStartsWithWord ? noReplyStart : new Set(),
+          textPieces,
+        },
         o.sampler ?? (sampling.temperature <= 0 ? greedy : createSampler(sampling)),
       );
     },
@@ -185,6 +212,14 @@ interface Vocabulary {
   tok: Tokenizer;
   maxSliceTokens: number;
   keepShare: number;
+  /**
+   * Text pieces that may not open a reply (punctuation only). The small model sometimes answers
+   * "." or "?" and ends: audio with no word in it, and a floor taken for nothing. Masked only at
+   * a reply's first piece, so the decision itself (speak or not) is the model's.
+   */
+  noReplyStart: ReadonlySet<number>;
+  /** Every text piece (not a special token). */
+  textPieces: readonly number[];
 }
 
 /** One slice of the stream: the caller's part (<u> ... <a>) and the model's decision tokens. */
@@ -261,7 +296,8 @@ export class TdmConversation implements DuplexConversation {
     this.pending = null;
     let written = 0;
     while (!signal.aborted) {
-      const next = this.sample(logits);
+      let next = this.sample(logits);
+      if (this.reply < 0 && this.v.noReplyStart.has(next)) next = this.bestWordStart(logits);
       const d = decisionOf(next, ids);
       if (d === 'user') {
         // "nothing more this slice": the next slice's <u> is written by the engine, the same token
@@ -302,6 +338,33 @@ export class TdmConversation implements DuplexConversation {
       this.pending = ids.idle;
       yield { type: 'idle' };
     }
+  }
+
+  async abandonReply(heard: string): Promise<void> {
+    if (this.busy) throw new Error('TdmConversation.abandonReply: a slice is being decided');
+    if (this.reply < 0) return;
+    const { ids } = this.v;
+    const last = this.slices.at(-1);
+    // The usual case: the model stayed paused (<idle>) or meant to go on (<cont>) in its last
+    // slice; that decision, not yet fed, becomes the <stop> it would have written.
+    const p = this.pending;
+    if (last && p !== null && (p === ids.idle || p === ids.cont) && last.decision.at(-1) === p) {
+      last.decision[last.decision.length - 1] = ids.stop;
+      this.pending = ids.stop;
+    }
+    this.heard = heard;
+    await this.truncateReply();
+    this.endReply();
+  }
+
+  /** The model chose to speak, and a mark to start with: its likeliest piece with a word in it instead. */
+  private bestWordStart(logits: Float32Array): number {
+    let best = -1;
+    for (const t of this.v.textPieces) {
+      if (this.v.noReplyStart.has(t)) continue;
+      if (best < 0 || logits[t] > logits[best]) best = t;
+    }
+    return best;
   }
 
   close(): void {

@@ -34,6 +34,14 @@ const everyEvent: Record<SessionEvent['type'], SessionEvent> = {
     },
   },
   marker: { type: 'marker', id: 'm1', atMs: 3000 },
+  timeline: {
+    type: 'timeline',
+    event: 'paused',
+    atMs: 5100.4,
+    id: 'reply-1',
+    text: 'sure i can',
+    heardMs: 812.6,
+  },
   error: { type: 'error', code: 'bad_audio', message: 'x', fatal: false },
 };
 

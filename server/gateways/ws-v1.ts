@@ -134,6 +134,16 @@ export function toWireMessage(event: SessionEvent): ServerMessage {
       return transcriptMessage(event.transcript);
     case 'marker':
       return { type: 'marker', id: event.id, t_ms: event.atMs };
+    case 'timeline':
+      return {
+        type: 'turn.event',
+        event: event.event,
+        t_ms: Math.round(event.atMs),
+        ...(event.id === undefined ? {} : { id: event.id }),
+        ...(event.probability === undefined ? {} : { probability: event.probability }),
+        ...(event.text === undefined ? {} : { text: event.text }),
+        ...(event.heardMs === undefined ? {} : { heard_ms: Math.round(event.heardMs) }),
+      };
     case 'error':
       return {
         type: 'error',

@@ -64,6 +64,10 @@ export const ERRORS = {
     fatal: false,
     text: 'the language model backend failed or timed out; the session goes on listening',
   },
+  tts_failed: {
+    fatal: false,
+    text: 'the speech synthesizer failed; the reply was cut and the session goes on listening',
+  },
   too_many_errors: {
     fatal: true,
     closeCode: CLOSE_CODES.policyViolation,

@@ -42,6 +42,13 @@ const serverExamples: Record<(typeof SERVER_MESSAGE_TYPES)[number], unknown> = {
     stable: 'i want to',
     unstable: 'bo',
   },
+  'turn.event': {
+    type: 'turn.event',
+    event: 'end_of_turn',
+    t_ms: 4100,
+    probability: 0.93,
+    text: 'i want to book a table',
+  },
   'asr.final': {
     type: 'asr.final',
     t_ms: 2100,

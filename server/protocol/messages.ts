@@ -175,6 +175,34 @@ export const AsrFinal = z.strictObject({
   words: z.array(AsrWord),
 });
 
+/** What happened in a turn, on the session clock (docs/turn-taking.md): for clients, logs and evaluation. */
+export const TIMELINE_EVENTS = [
+  'end_of_turn',
+  'llm_first_text',
+  'tts_first_audio',
+  'paused',
+  'resumed',
+  'truncated',
+  'played',
+] as const;
+
+export const TurnEvent = z.strictObject({
+  type: z.literal('turn.event'),
+  event: z.enum(TIMELINE_EVENTS),
+  t_ms: timeMs,
+  /** The reply it concerns (all but end_of_turn). */
+  id: z.string().optional(),
+  /** end_of_turn: P(the caller is done) from the end-of-turn detector (1 with the silence rule). */
+  probability: z.number().min(0).max(1).optional(),
+  /**
+   * end_of_turn: the caller's words it was judged on; llm_first_text: the first words; paused and
+   * truncated: the words of the reply the caller heard; played: the whole reply.
+   */
+  text: z.string().optional(),
+  /** paused, truncated, played: ms of the reply the caller heard; resumed: where it plays from. */
+  heard_ms: timeMs.optional(),
+});
+
 export const ServerMarker = z.strictObject({
   type: z.literal('marker'),
   id: z.string(),
@@ -200,6 +228,7 @@ export const ServerMessage = z.discriminatedUnion('type', [
   AudioClear,
   AsrPartial,
   AsrFinal,
+  TurnEvent,
   ServerMarker,
   ErrorEvent,
 ]);

@@ -7,6 +7,8 @@ import type { TurnEffect } from '../turn-taking/controller.ts';
 export interface EffectPorts {
   /** Cut reply `replyId` now (it may already be over: then nothing happens). */
   interrupt(replyId: string, reason: 'barge_in'): void;
+  /** Pause reply `replyId` (its audio stops, it may play on). */
+  pause(replyId: string, reason: 'barge_in'): void;
 }
 
 export function executeTurnEffects(effects: readonly TurnEffect[], ports: EffectPorts): void {
@@ -14,6 +16,9 @@ export function executeTurnEffects(effects: readonly TurnEffect[], ports: Effect
     switch (effect.type) {
       case 'interrupt':
         ports.interrupt(effect.replyId, effect.reason);
+        break;
+      case 'pause':
+        ports.pause(effect.replyId, effect.reason);
         break;
       case 'set_timer':
       case 'cancel_timer':

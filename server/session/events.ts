@@ -6,7 +6,7 @@
  */
 import type { Transcript } from '../asr/recognizer.ts';
 import type { ErrorCode } from '../protocol/errors.ts';
-import type { AudioFormat, OutputEncoding, OutputFormat } from '../protocol/messages.ts';
+import type { AudioFormat, OutputEncoding, OutputFormat, TIMELINE_EVENTS } from '../protocol/messages.ts';
 
 /** What paces the output: the wall clock, or the caller's audio (faster-than-real-time evaluation). */
 export type OutputClock = 'realtime' | 'audio';
@@ -54,7 +54,19 @@ export type SessionEvent =
   /** What the caller said: a partial hypothesis or an utterance's final transcript (times on the audio clock). */
   | { type: 'transcript'; transcript: Transcript }
   | { type: 'marker'; id: string; atMs: number }
+  | TimelineEvent
   | { type: 'error'; code: ErrorCode; message: string; fatal: boolean; deadlineMs?: number };
+
+/** One entry of a turn's timeline (see the wire's turn.event for what each field means per event). */
+export interface TimelineEvent {
+  type: 'timeline';
+  event: (typeof TIMELINE_EVENTS)[number];
+  atMs: number;
+  id?: string;
+  probability?: number;
+  text?: string;
+  heardMs?: number;
+}
 
 /** What a session needs from the gateway that carries it. */
 export interface CallerLink {

@@ -76,7 +76,7 @@ export class Playout {
   }
 
   /** A new reply, queued after whatever audio is still waiting; announced with output_start. */
-  begin(kind: ReplyKind, options: { interruptible?: boolean } = {}): ReplyHandle {
+  begin(kind: ReplyKind, options: { interruptible?: boolean; resumable?: boolean } = {}): ReplyHandle {
     const encoder = this.encoder;
     if (!encoder) throw new Error('playout is not open yet');
     if (this.current) throw new Error(`reply ${this.current.id} is still on the air`);
@@ -91,20 +91,38 @@ export class Playout {
       },
       playedMs: () => this.writer.estimatedPlayedMs(),
       room: (aheadMs) => this.writer.whenQueuedAtMost(aheadMs),
+      queuedEndMs: () => this.writer.outputMs + this.writer.queuedMs,
     };
-    const handle = new ReplyHandle(id, kind, startOutputMs, sink, options.interruptible ?? true, {
-      onDone: (h) => this.ended(h, 'done'),
-      onInterrupted: (h, heardMs) => {
-        this.send({
-          type: 'audio_clear',
-          id: h.id,
-          atMs: this.deps.clockMs(),
-          outputMs: this.writer.outputMs,
-          heardMs,
-        });
-        this.ended(h, 'interrupted');
+    const clear = (h: ReplyHandle, heardMs: number): void =>
+      this.send({
+        type: 'audio_clear',
+        id: h.id,
+        atMs: this.deps.clockMs(),
+        outputMs: this.writer.outputMs,
+        heardMs,
+      });
+    const wasPaused = new Set<ReplyHandle>();
+    const handle = new ReplyHandle(
+      id,
+      kind,
+      startOutputMs,
+      sink,
+      options.interruptible ?? true,
+      {
+        onDone: (h) => this.ended(h, 'done'),
+        onInterrupted: (h, heardMs) => {
+          // A paused reply's audio was cleared when it paused.
+          if (!wasPaused.has(h)) clear(h, heardMs);
+          this.ended(h, 'interrupted');
+        },
+        onPaused: (h, heardMs) => {
+          wasPaused.add(h);
+          clear(h, heardMs);
+        },
+        onResumed: (h) => wasPaused.delete(h),
       },
-    });
+      options.resumable ?? false,
+    );
     this.current = handle;
     this.send({ type: 'output_start', id, kind, atMs: this.deps.clockMs(), outputMs: startOutputMs });
     return handle;

@@ -24,6 +24,7 @@ function fakeSink() {
       for (const r of state.rooms.splice(0)) r.resolve();
     },
     playedMs: () => state.played,
+    queuedEndMs: () => state.played + state.queuedMs,
     room: (aheadMs) =>
       state.queuedMs <= aheadMs
         ? Promise.resolve()
@@ -138,5 +139,56 @@ describe('playPcm', () => {
     await feeding;
     expect(state.written).toBe(before);
     expect(h.state).toBe('interrupted');
+  });
+
+  it('pause keeps the reply and its producer; resume plays from the given point again, and heard follows', async () => {
+    const { sink, state } = fakeSink();
+    const h = new ReplyHandle('r1', 'reply', 0, sink, true, {}, true);
+    h.push(pcm(1000));
+    state.played = 600;
+    expect(h.pause()).toBe(true);
+    expect(h.state).toBe('paused');
+    expect(h.heardMs).toBe(600);
+    expect(state.cuts).toBe(1);
+    // The producer may go on pushing while paused: kept, not written; its ready() waits.
+    const written = state.written;
+    expect(h.accepting).toBe(true);
+    h.push(pcm(500));
+    expect(state.written).toBe(written);
+    let woke = false;
+    void h.ready(10_000).then(() => (woke = true));
+    await Promise.resolve();
+    expect(woke).toBe(false);
+    h.end(); // the tail waits for the resume
+    expect(state.finish).toBeNull();
+    // Resume from the start of the word that was playing (500 ms): 1000 ms of audio go out again.
+    state.played = 2000;
+    state.queuedMs = 0;
+    expect(h.resume(500)).toBe(true);
+    expect(state.written - written).toBe(samplesForMs(1000));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(woke).toBe(true);
+    expect(h.heardMs).toBe(500);
+    state.played = 2300;
+    expect(h.heardMs).toBe(800);
+    expect(state.finish).not.toBeNull();
+    state.finish!();
+    expect((await h.done).reason).toBe('done');
+  });
+
+  it('a paused reply that is stopped settles as interrupted at the point it was paused, and wakes its producer', async () => {
+    const { sink, state } = fakeSink();
+    const h = new ReplyHandle('r1', 'reply', 0, sink, true, {}, true);
+    h.push(pcm(1000));
+    state.played = 300;
+    h.pause();
+    const waiting = h.ready(100);
+    state.played = 900;
+    expect(h.interrupt()).toBe(true);
+    await waiting;
+    expect(h.accepting).toBe(false);
+    expect(await h.done).toMatchObject({ reason: 'interrupted', heardMs: 300 });
+    expect(state.cuts).toBe(1);
+    expect(h.resume()).toBe(false);
   });
 });

@@ -7,7 +7,7 @@
  * The handle knows nothing of encoders or sockets: it talks to a ReplySink (the session's
  * playout), so it is tested with a scripted sink and clock.
  */
-import { msForSamples } from '../audio/rates.ts';
+import { msForSamples, samplesForMs } from '../audio/rates.ts';
 import type { ReplyKind } from './events.ts';
 
 /** The output side a reply plays through. Positions are ms on the output stream's axis. */
@@ -22,9 +22,11 @@ export interface ReplySink {
   playedMs(): number;
   /** Resolves once the sink holds no more than `aheadMs` of unsent audio. */
   room(aheadMs: number): Promise<void>;
+  /** Output position where audio written now would start (after what is queued). */
+  queuedEndMs(): number;
 }
 
-export type ReplyState = 'playing' | 'ending' | 'done' | 'interrupted';
+export type ReplyState = 'playing' | 'paused' | 'ending' | 'done' | 'interrupted';
 
 export interface ReplyOutcome {
   reason: 'done' | 'interrupted';
@@ -39,6 +41,10 @@ export interface ReplyHooks {
   onDone?(handle: ReplyHandle): void;
   /** Called synchronously when the reply was cut, after the sink dropped its audio. */
   onInterrupted?(handle: ReplyHandle, heardMs: number): void;
+  /** Called when the reply was paused (its queued audio dropped, its state kept). */
+  onPaused?(handle: ReplyHandle, heardMs: number): void;
+  /** Called when a paused reply plays again, from `fromMs` of its audio. */
+  onResumed?(handle: ReplyHandle, fromMs: number): void;
 }
 
 export class ReplyHandle {
@@ -46,6 +52,15 @@ export class ReplyHandle {
   private current: ReplyState = 'playing';
   private pushedSamples = 0;
   private finalHeardMs: number | null = null;
+  /** Every chunk pushed (a resume plays from any point of it again). */
+  private readonly audio: Float32Array[] = [];
+  /** Where the audio now on the air started: its position in the reply, and in the output stream. */
+  private segment: { replyMs: number; outputMs: number };
+  /** Reply ms that went to the sink in the current segment (after a resume, from `segment.replyMs`). */
+  private sentSamples = 0;
+  /** The producer called end() (while paused the tail waits for the resume). */
+  private producerDone = false;
+  private wakePaused: (() => void) | null = null;
   private settle!: (outcome: ReplyOutcome) => void;
   /** Settles when the reply is over, either way; never rejects. */
   readonly done: Promise<ReplyOutcome> = new Promise((resolve) => (this.settle = resolve));
@@ -59,7 +74,11 @@ export class ReplyHandle {
     /** Whether caller speech may cut it (turn-taking policies read this). */
     readonly interruptible = true,
     private readonly hooks: ReplyHooks = {},
-  ) {}
+    /** Whether a barge-in may pause it and play it on (a reply) rather than cut it (the greeting). */
+    readonly resumable = false,
+  ) {
+    this.segment = { replyMs: 0, outputMs: startOutputMs };
+  }
 
   /** Aborted when the reply is interrupted or abandoned: producers stop on it. */
   get signal(): AbortSignal {
@@ -70,9 +89,9 @@ export class ReplyHandle {
     return this.current;
   }
 
-  /** True until the producer called end() or the reply was cut. */
+  /** True until the producer called end() or the reply was cut (a paused reply still takes audio). */
   get accepting(): boolean {
-    return this.current === 'playing';
+    return (this.current === 'playing' || this.current === 'paused') && !this.producerDone;
   }
 
   get pushedMs(): number {
@@ -85,25 +104,87 @@ export class ReplyHandle {
    */
   get heardMs(): number {
     if (this.finalHeardMs !== null) return this.finalHeardMs;
-    return Math.round(Math.min(this.pushedMs, Math.max(0, this.sink.playedMs() - this.startOutputMs)));
+    if (this.current === 'paused') return this.pausedAtMs;
+    const played = Math.max(0, this.sink.playedMs() - this.segment.outputMs);
+    const sentMs = msForSamples(this.sentSamples);
+    return Math.round(this.segment.replyMs + Math.min(sentMs, played));
   }
+
+  private pausedAtMs = 0;
 
   /** Adds audio at the pipeline rate. Ignored once the reply is ending or over (a late chunk of a cut reply). */
   push(pcm: Float32Array): boolean {
-    if (this.current !== 'playing' || pcm.length === 0) return false;
+    if (!this.accepting || pcm.length === 0) return false;
     this.pushedSamples += pcm.length;
-    this.sink.write(pcm);
+    this.audio.push(pcm);
+    if (this.current === 'playing') {
+      this.sentSamples += pcm.length;
+      this.sink.write(pcm);
+    }
     return true;
   }
 
-  /** Resolves when the reply can take more audio without running more than `aheadMs` ahead, or is over. */
+  /**
+   * Resolves when the reply can take more audio without running more than `aheadMs` ahead, or is
+   * over; while paused, once it plays again (a paused producer holds its place, not its audio).
+   */
   ready(aheadMs: number): Promise<void> {
+    if (this.current === 'paused') {
+      return new Promise<void>((resolve) => (this.wakePaused = resolve)).then(() => this.ready(aheadMs));
+    }
     return this.current === 'playing' ? this.sink.room(aheadMs) : Promise.resolve();
+  }
+
+  /**
+   * Stops the audio without ending the reply (a barge-in that may be a false alarm): the sink
+   * drops what it holds, the producer keeps its state. Returns false when not playing.
+   */
+  pause(): boolean {
+    if (this.current !== 'playing' && this.current !== 'ending') return false;
+    this.pausedAtMs = this.heardMs;
+    this.current = 'paused';
+    this.sink.cut();
+    this.hooks.onPaused?.(this, this.pausedAtMs);
+    return true;
+  }
+
+  /**
+   * Plays a paused reply again from `fromMs` of its audio (default: where the caller stopped
+   * hearing it; the session passes the start of the word that was playing).
+   */
+  resume(fromMs = this.pausedAtMs): boolean {
+    if (this.current !== 'paused') return false;
+    const from = Math.max(0, Math.min(fromMs, this.pushedMs));
+    this.current = 'playing';
+    this.segment = { replyMs: from, outputMs: this.sink.queuedEndMs() };
+    this.sentSamples = 0;
+    let skip = samplesForMs(from);
+    for (const chunk of this.audio) {
+      if (skip >= chunk.length) {
+        skip -= chunk.length;
+        continue;
+      }
+      const part = chunk.subarray(skip);
+      skip = 0;
+      this.sentSamples += part.length;
+      this.sink.write(part);
+    }
+    this.hooks.onResumed?.(this, from);
+    const wake = this.wakePaused;
+    this.wakePaused = null;
+    wake?.();
+    if (this.producerDone) this.finishSink();
+    return true;
   }
 
   /** The producer has pushed everything: the reply is done once its last frame is sent. */
   end(): void {
-    if (this.current !== 'playing') return;
+    if (this.producerDone || (this.current !== 'playing' && this.current !== 'paused')) return;
+    this.producerDone = true;
+    if (this.current === 'playing') this.finishSink();
+  }
+
+  private finishSink(): void {
     this.current = 'ending';
     this.sink.finish(() => {
       if (this.current !== 'ending') return;
@@ -121,10 +202,14 @@ export class ReplyHandle {
   interrupt(): boolean {
     if (this.current === 'done' || this.current === 'interrupted') return false;
     const heard = this.heardMs;
+    const wasPaused = this.current === 'paused';
     this.current = 'interrupted';
     this.finalHeardMs = heard;
-    this.sink.cut();
+    if (!wasPaused) this.sink.cut();
     this.abort.abort();
+    const wake = this.wakePaused;
+    this.wakePaused = null;
+    wake?.();
     this.hooks.onInterrupted?.(this, heard);
     this.settle({ reason: 'interrupted', heardMs: heard, pushedMs: this.pushedMs });
     return true;

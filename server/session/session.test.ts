@@ -95,6 +95,8 @@ function harness(overrides: ConfigOverrides = {}, vad = scriptedVad(), recognize
     vadModel: vad,
     eot: {} as EotDetector,
     recognizer,
+    duplex: null,
+    synthesizer: null,
     greeting,
     metrics,
     log: pino({ level: 'silent' }),

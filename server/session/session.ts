@@ -25,7 +25,10 @@ import { createPolicies } from '../turn-taking/policies.ts';
 import type { SileroModel } from '../turn-taking/silero.ts';
 import { SpeechDetector } from '../turn-taking/speech-detector.ts';
 import type { VadEvent } from '../turn-taking/vad-processor.ts';
+import type { DuplexModel } from '../duplex-llm/duplex-model.ts';
+import type { Synthesizer } from '../tts/synthesizer.ts';
 import { AsrFeed } from './asr-feed.ts';
+import { Dialogue } from './dialogue.ts';
 import { REPLY_AHEAD_MS, REPLY_CHUNK_MS, STAGE_CANCEL_GRACE_MS } from './budgets.ts';
 import { openCodecs, type Codecs } from './codecs.ts';
 import { executeTurnEffects } from './effects.ts';
@@ -43,6 +46,10 @@ export interface SessionContext {
   eot: EotDetector;
   /** Streaming recognizer (config.asr); null runs the server on the VAD alone. */
   recognizer: Recognizer | null;
+  /** The duplex LLM (config.llm); with a synthesizer and a recognizer, banter converses. */
+  duplex: DuplexModel | null;
+  /** The speech synthesizer (config.tts). */
+  synthesizer: Synthesizer | null;
   /** Greeting audio at the pipeline rate. */
   greeting: Float32Array;
   metrics: Metrics;
@@ -75,6 +82,8 @@ export class Session {
   private decoder: InputDecoder | null = null;
   private detector: SpeechDetector | null = null;
   private asr: AsrFeed | null = null;
+  /** The conversation (LLM + TTS), when the server has all its parts. */
+  private dialogue: Dialogue | null = null;
   /** Producers pushing into replies; closing waits (briefly) for them to stop. */
   private readonly producers = new Producers((err) => {
     this.log.error({ err }, 'reply producer failed');
@@ -273,6 +282,7 @@ export class Session {
         const stream = recognizer.createStream((t) => this.onTranscript(t));
         this.asr = new AsrFeed(stream, this.ctx.config.asr.feed);
       }
+      this.dialogue = this.createDialogue();
       if (this.state === 'closed') {
         // The caller left during the handshake: nothing goes out, but the audio it sent is still heard.
         encoder.destroy();
@@ -328,6 +338,7 @@ export class Session {
       this.onSpeech(events);
       this.playout.tick();
       for (const name of this.turns.dueTimers(this.clockMs)) this.dispatch({ type: 'timer', name });
+      this.dialogue?.tick();
     });
     await this.asrIdle();
   }
@@ -349,16 +360,19 @@ export class Session {
     this.playout.send({ type: 'transcript', transcript: t });
     const text = [t.stable, t.unstable].filter(Boolean).join(' ');
     this.dispatch({ type: 'transcript', kind: t.kind, text, endMs: t.endMs });
+    this.dialogue?.transcript(t);
   }
 
   private onSpeech(events: VadEvent[]): void {
     for (const e of events) {
       if (e.type === 'speech_start') {
         this.playout.send({ type: 'speech_start', atMs: e.startMs });
+        this.dialogue?.speechStarted();
         this.dispatch({ type: 'speech_start', startMs: e.startMs, outputPlaying: this.playout.isPlaying });
       } else {
         this.playout.send({ type: 'speech_end', atMs: e.endMs, startMs: e.startMs });
         this.dispatch({ type: 'speech_end', startMs: e.startMs, endMs: e.endMs });
+        this.dialogue?.speechEnded();
       }
     }
   }
@@ -378,7 +392,48 @@ export class Session {
         const reply = this.playout.active;
         if (reply?.id === replyId && reply.interrupt()) this.ctx.metrics.bargeIns.inc();
       },
+      pause: (replyId) => {
+        const reply = this.playout.active;
+        if (reply?.id !== replyId || !reply.pause()) return;
+        this.ctx.metrics.bargeIns.inc();
+        this.dialogue?.bargedIn(reply);
+      },
     });
+  }
+
+  /** The conversation runs when the server has a duplex model, a synthesizer and a recognizer. */
+  private createDialogue(): Dialogue | null {
+    const { duplex, synthesizer, eot } = this.ctx;
+    if (!duplex || !synthesizer || !this.asr) return null;
+    const tt = this.ctx.config.turnTaking;
+    return new Dialogue(
+      duplex.createConversation(),
+      synthesizer,
+      {
+        sliceMs: duplex.sliceMs,
+        endOfTurn: tt.endOfTurn,
+        aheadMs: REPLY_AHEAD_MS,
+        finalWaitMs: tt.finalWaitMs,
+        answerByMs: tt.answerByMs,
+      },
+      {
+        clockMs: () => this.clockMs,
+        beginReply: () => {
+          // The caller's answer comes before the rest of the greeting.
+          this.playout.active?.interrupt();
+          const reply = this.playout.begin('reply', { resumable: true });
+          this.follow(reply);
+          return reply;
+        },
+        emit: (event) => this.playout.send(event),
+        report: (code, message) => this.fail(code, message),
+        warn: (message, err) => this.log.warn({ err }, message),
+        resumed: (reply) => this.dispatch({ type: 'reply_resumed', id: reply.id }),
+        track: (task) => this.producers.add(task),
+        endOfTurn: (text, context) => eot.predict(text, context),
+        hasRecognizer: true,
+      },
+    );
   }
 
   private playGreeting(): void {
@@ -394,7 +449,12 @@ export class Session {
 
   /** Keeps the controller told of a reply's start and end. */
   private follow(reply: ReplyHandle): void {
-    this.dispatch({ type: 'reply_start', id: reply.id, interruptible: reply.interruptible });
+    this.dispatch({
+      type: 'reply_start',
+      id: reply.id,
+      interruptible: reply.interruptible,
+      resumable: reply.resumable,
+    });
     void reply.done.then((outcome) =>
       this.dispatch({ type: 'reply_end', id: reply.id, reason: outcome.reason }),
     );
@@ -404,6 +464,7 @@ export class Session {
   private hangup(): void {
     this.state = 'closed';
     this.clearHandshakeTimer();
+    this.dialogue?.close();
     this.playout.close();
     this.input.enqueue(() => this.flushSpeech());
     void this.input.drained().then(() => this.dispose());
@@ -433,6 +494,7 @@ export class Session {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.clearHandshakeTimer();
+    this.dialogue?.close();
     this.playout.close();
     this.link.close(code, reason);
     void this.input.drained().then(() => this.dispose());

@@ -6,7 +6,7 @@ import {
   type TurnEvent,
   type TurnPolicy,
 } from './controller.ts';
-import { bargeInOnSpeech, createPolicies } from './policies.ts';
+import { bargeInOnSpeech, createPolicies, TurnTakingOptions } from './policies.ts';
 
 const start = (outputPlaying: boolean, startMs = 1000): TurnEvent => ({
   type: 'speech_start',
@@ -22,7 +22,7 @@ function script(policies: readonly TurnPolicy[], steps: [TurnEvent, number][]) {
 }
 
 describe('turn-taking controller: barge-in on voice activity', () => {
-  const policies = createPolicies({ bargeIn: 'vad' });
+  const policies = createPolicies(TurnTakingOptions.parse({ bargeIn: 'vad', falseInterruption: 'stop' }));
 
   it('cuts an interruptible reply the caller is still hearing, once', () => {
     const { c, effects } = script(policies, [
@@ -61,11 +61,11 @@ describe('turn-taking controller: barge-in on voice activity', () => {
       [{ type: 'reply_end', id: 'a', reason: 'done' }, 800],
     ]);
     expect(effects).toEqual([]);
-    expect(c.state.reply).toEqual({ id: 'b', interruptible: true });
+    expect(c.state.reply).toEqual({ id: 'b', interruptible: true, resumable: false, paused: false });
   });
 
   it("'never' plays every reply to the end", () => {
-    const { effects } = script(createPolicies({ bargeIn: 'never' }), [
+    const { effects } = script(createPolicies(TurnTakingOptions.parse({ bargeIn: 'never' })), [
       [{ type: 'reply_start', id: 'a', interruptible: true }, 0],
       [start(true), 100],
     ]);
@@ -74,7 +74,7 @@ describe('turn-taking controller: barge-in on voice activity', () => {
 
   it('two policies asking to cut the same reply cut it once', () => {
     const { effects } = script(
-      [bargeInOnSpeech, { ...bargeInOnSpeech, name: 'again' }],
+      [bargeInOnSpeech(false), { ...bargeInOnSpeech(false), name: 'again' }],
       [
         [{ type: 'reply_start', id: 'a', interruptible: true }, 0],
         [start(true), 100],
@@ -84,11 +84,42 @@ describe('turn-taking controller: barge-in on voice activity', () => {
   });
 });
 
+describe('turn-taking controller: false interruptions', () => {
+  const policies = createPolicies(TurnTakingOptions.parse({}));
+
+  it('pauses a resumable reply once, cuts the greeting, and pauses again after a resume', () => {
+    const { c, effects } = script(policies, [
+      [{ type: 'reply_start', id: 'g', interruptible: true }, 0],
+      [start(true, 500), 560],
+      [{ type: 'reply_end', id: 'g', reason: 'interrupted' }, 560],
+      [{ type: 'reply_start', id: 'r', interruptible: true, resumable: true }, 3000],
+      [start(true, 4000), 4060],
+      [start(true, 4600), 4660], // still paused: nothing more
+      [{ type: 'reply_resumed', id: 'r' }, 5200],
+      [start(true, 6000), 6060],
+    ]);
+    expect(effects.map((e) => [e.type, 'replyId' in e ? e.replyId : null, e.now])).toEqual([
+      ['interrupt', 'g', 560],
+      ['pause', 'r', 4060],
+      ['pause', 'r', 6060],
+    ]);
+    expect(c.state.reply).toMatchObject({ id: 'r', paused: true });
+  });
+
+  it("'stop' cuts a resumable reply at once (the no-resume baseline)", () => {
+    const { effects } = script(createPolicies(TurnTakingOptions.parse({ falseInterruption: 'stop' })), [
+      [{ type: 'reply_start', id: 'r', interruptible: true, resumable: true }, 0],
+      [start(true), 100],
+    ]);
+    expect(effects.map((e) => e.type)).toEqual(['interrupt']);
+  });
+});
+
 describe('turn-taking controller: what the caller said', () => {
   it('keeps the latest transcript of the current utterance and forgets it when the next one starts', () => {
     let state = initialTurnState;
     const step = (e: Parameters<typeof reduceTurn>[1]) =>
-      ([state] = reduceTurn(state, e, 0, [bargeInOnSpeech]));
+      ([state] = reduceTurn(state, e, 0, [bargeInOnSpeech(false)]));
     step({ type: 'speech_start', startMs: 100, outputPlaying: false });
     step({ type: 'transcript', kind: 'partial', text: 'i want to bo', endMs: 900 });
     expect(state.heard).toEqual({ text: 'i want to bo', final: false, endMs: 900 });
@@ -104,11 +135,11 @@ describe('turn-taking controller: pure reducer and timers', () => {
   it('never mutates the state it is given', () => {
     const frozen = Object.freeze({
       ...initialTurnState,
-      reply: Object.freeze({ id: 'a', interruptible: true }),
+      reply: Object.freeze({ id: 'a', interruptible: true, resumable: false, paused: false }),
     });
-    const [next, effects] = reduceTurn(frozen, start(true), 100, [bargeInOnSpeech]);
+    const [next, effects] = reduceTurn(frozen, start(true), 100, [bargeInOnSpeech(false)]);
     expect(effects).toHaveLength(1);
-    expect(frozen.reply).toEqual({ id: 'a', interruptible: true });
+    expect(frozen.reply).toEqual({ id: 'a', interruptible: true, resumable: false, paused: false });
     expect(next.reply).toBeNull();
   });
 

@@ -15,7 +15,7 @@ export interface TurnState {
   /** Onset of the caller's current (or last) utterance. */
   userStartMs: number | null;
   /** The reply on the air, from its first frame queued to its last frame sent or its cut. */
-  reply: { id: string; interruptible: boolean } | null;
+  reply: { id: string; interruptible: boolean; resumable: boolean; paused: boolean } | null;
   /** Timers set and not yet fired or cancelled, by name: when they are due. */
   timers: Readonly<Record<string, number>>;
   /**
@@ -38,7 +38,9 @@ export type TurnEvent =
   /** The VAD confirmed caller speech; `outputPlaying`: the caller still has our audio to hear. */
   | { type: 'speech_start'; startMs: number; outputPlaying: boolean }
   | { type: 'speech_end'; startMs: number; endMs: number }
-  | { type: 'reply_start'; id: string; interruptible: boolean }
+  | { type: 'reply_start'; id: string; interruptible: boolean; resumable?: boolean }
+  /** A paused reply plays again. */
+  | { type: 'reply_resumed'; id: string }
   /** The reply ended by itself (every frame sent) or was cut by an interrupt effect. */
   | { type: 'reply_end'; id: string; reason: 'done' | 'interrupted' }
   /** A timer set by a `set_timer` effect is due. */
@@ -49,6 +51,8 @@ export type TurnEvent =
 export type TurnEffect =
   /** Stop the reply now: drop what is queued, tell the caller to drop what it holds. */
   | { type: 'interrupt'; replyId: string; reason: 'barge_in' }
+  /** Stop the reply's audio but keep the reply (its producer, its position): it may play on. */
+  | { type: 'pause'; replyId: string; reason: 'barge_in' }
   /** Send the controller `{type: 'timer', name}` once the audio clock reaches `dueMs` (replaces a timer of that name). */
   | { type: 'set_timer'; name: string; dueMs: number }
   | { type: 'cancel_timer'; name: string };
@@ -76,7 +80,8 @@ export function reduceTurn(
   for (const policy of policies) {
     for (const effect of policy.decide(next, event, nowMs, state)) {
       // Two policies asking to cut the same reply cut it once.
-      if (effect.type === 'interrupt' && next.reply?.id !== effect.replyId) continue;
+      if ((effect.type === 'interrupt' || effect.type === 'pause') && next.reply?.id !== effect.replyId)
+        continue;
       effects.push(effect);
       next = consequence(next, effect);
     }
@@ -92,7 +97,17 @@ function observe(state: TurnState, event: TurnEvent): TurnState {
     case 'speech_end':
       return { ...state, userSpeaking: false };
     case 'reply_start':
-      return { ...state, reply: { id: event.id, interruptible: event.interruptible } };
+      return {
+        ...state,
+        reply: {
+          id: event.id,
+          interruptible: event.interruptible,
+          resumable: event.resumable ?? false,
+          paused: false,
+        },
+      };
+    case 'reply_resumed':
+      return state.reply?.id === event.id ? { ...state, reply: { ...state.reply, paused: false } } : state;
     case 'reply_end':
       return state.reply?.id === event.id ? { ...state, reply: null } : state;
     case 'timer': {
@@ -109,6 +124,8 @@ function consequence(state: TurnState, effect: TurnEffect): TurnState {
   switch (effect.type) {
     case 'interrupt':
       return { ...state, reply: null };
+    case 'pause':
+      return state.reply ? { ...state, reply: { ...state.reply, paused: true } } : state;
     case 'set_timer':
       return { ...state, timers: { ...state.timers, [effect.name]: effect.dueMs } };
     case 'cancel_timer': {

@@ -1,0 +1,217 @@
+/**
+ * Scripted conversations over a real WebSocket: the real server with Silero VAD, PocketSphinx
+ * (Debian's, the bridge until banter's own recognizer is trained), banter's TDM model and the
+ * flite synthesizer. The caller is flite's rms voice (banter speaks slt), streamed in real time
+ * with a little noise between its words, as a microphone would.
+ *
+ * Skipped, with a message, where pocketsphinx is not installed (CI installs it).
+ */
+import { spawnSync } from 'node:child_process';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from './app.ts';
+import { floatToPcm16 } from './audio/pcm.ts';
+import { samplesForMs } from './audio/rates.ts';
+import type { ServerMessageOf } from './protocol/messages.ts';
+import { StreamClient, sleep } from './testing/stream-client.ts';
+import { FliteEngine } from './tts/flite.ts';
+
+const installed = !spawnSync('pocketsphinx_continuous', ['-h']).error;
+if (!installed)
+  console.warn('server/conversation.test.ts: pocketsphinx not installed; conversations skipped');
+
+const FRAME_MS = 20;
+
+/** A caller on a live line: sends 20 ms frames in real time, quiet noise unless it is saying something. */
+class Caller {
+  private queue: Float32Array[] = [];
+  private running = true;
+  private seed = 7;
+  readonly done: Promise<void>;
+
+  constructor(readonly client: StreamClient) {
+    this.done = this.run();
+  }
+
+  say(pcm: Float32Array): void {
+    const frame = samplesForMs(FRAME_MS);
+    for (let at = 0; at < pcm.length; at += frame) {
+      const f = new Float32Array(frame);
+      f.set(pcm.subarray(at, at + frame));
+      this.queue.push(f);
+    }
+  }
+
+  /** Resolves once everything queued has been sent. */
+  async said(): Promise<void> {
+    while (this.queue.length > 0) await sleep(FRAME_MS);
+  }
+
+  private noise(): Float32Array {
+    const f = new Float32Array(samplesForMs(FRAME_MS));
+    for (let i = 0; i < f.length; i++) {
+      this.seed = (this.seed * 1103515245 + 12345) & 0x7fffffff;
+      f[i] = ((this.seed / 0x7fffffff) * 2 - 1) * 0.0005;
+    }
+    return f;
+  }
+
+  private async run(): Promise<void> {
+    const t0 = performance.now();
+    for (let i = 0; this.running; i++) {
+      const wait = t0 + i * FRAME_MS - performance.now();
+      if (wait > 1) await sleep(wait);
+      const f = this.queue.shift() ?? this.noise();
+      if (this.client.ws.readyState !== 1) return;
+      this.client.sendBinary(floatToPcm16(f), FRAME_MS);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.done;
+  }
+}
+
+describe.skipIf(!installed)('a conversation over the WebSocket', () => {
+  let server: RunningServer;
+  const voice = new FliteEngine();
+  const speak = (text: string) => voice.synthesize(text, 'rms');
+
+  beforeAll(async () => {
+    server = await startServer({
+      port: 0,
+      logger: pino({ level: 'silent' }),
+      asr: { backend: 'pocketsphinx' },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await voice.close();
+  });
+
+  /** What the session sent, one line per message (audio aside): printed when a wait fails. */
+  const transcript = (c: StreamClient) =>
+    c.events.map((e) => `${Math.round(e.sentAudioMs)} ${JSON.stringify(e.message).slice(0, 160)}`).join('\n');
+  const waitOrDump = async <T,>(c: StreamClient, p: Promise<T>): Promise<T> => {
+    try {
+      return await p;
+    } catch (err) {
+      console.error(`session messages (caller audio ms, message):\n${transcript(c)}`);
+      throw err;
+    }
+  };
+
+  const turnEvents = (c: StreamClient, event: ServerMessageOf<'turn.event'>['event']) =>
+    c.messages('turn.event').filter((e) => e.event === event);
+
+  it('a question gets a spoken answer, and the answer plays to its end', async () => {
+    const client = await StreamClient.start(server.url, { greeting: false });
+    const caller = new Caller(client);
+    await sleep(500);
+    caller.say(await speak('hi can you help me book a table for dinner tonight'));
+    const final = await client.waitFor('asr.final', () => true, 30_000);
+    expect(final.message.text).toContain('table');
+    const eot = await client.waitFor('turn.event', (e) => e.event === 'end_of_turn', 10_000);
+    expect(eot.message.probability).toBeGreaterThanOrEqual(0);
+    const start = await client.waitFor(
+      'output.start',
+      (m) => m.kind === 'reply' && m.t_ms >= final.message.start_ms,
+      10_000,
+    );
+    await client.waitFor('turn.event', (e) => e.event === 'tts_first_audio', 10_000);
+    const end = await client.waitFor('output.end', (m) => m.id === start.message.id, 60_000);
+    expect(end.message.reason).toBe('done');
+    const played = await client.waitFor('turn.event', (e) => e.event === 'played', 5000);
+    expect(played.message.text!.split(' ').length).toBeGreaterThan(2);
+    // The reply's audio really went out: frames after its start, about as long as it played.
+    const frames = client.audioFrames.filter((f) => f.wallMs >= start.wallMs);
+    const audioMs = frames.reduce((n, f) => n + f.data.length / 32, 0);
+    expect(audioMs).toBeGreaterThan(800);
+    expect(audioMs).toBeCloseTo(end.message.output_ms - start.message.output_ms, -2);
+    expect(client.messages('error')).toEqual([]);
+    await caller.stop();
+    await client.close();
+  }, 90_000);
+
+  it('an interruption mid-answer clears the audio, truncates the answer to what was heard, and gets an answer of its own', async () => {
+    const client = await StreamClient.start(server.url, { greeting: false });
+    const caller = new Caller(client);
+    await sleep(500);
+    const interruption = await speak('no wait actually what about restaurants near me');
+    caller.say(await speak('can you tell me about the weather this weekend'));
+    const first = await client.waitFor('output.start', (m) => m.kind === 'reply', 40_000);
+    await client.waitFor('turn.event', (e) => e.event === 'tts_first_audio', 10_000);
+    await sleep(300);
+    caller.say(interruption);
+    const clear = await client.waitFor('audio.clear', (m) => m.id === first.message.id, 10_000);
+    expect(clear.message.heard_ms).toBeGreaterThan(0);
+    const truncated = await client.waitFor(
+      'turn.event',
+      (e) => e.event === 'truncated' && e.id === first.message.id,
+      20_000,
+    );
+    expect(truncated.message.heard_ms).toBeLessThanOrEqual(clear.message.heard_ms + 1);
+    const second = await client.waitFor(
+      'output.start',
+      (m) => m.kind === 'reply' && m.id !== first.message.id,
+      30_000,
+    );
+    expect(second.wallMs).toBeGreaterThan(clear.wallMs);
+    expect(client.messages('output.end').find((m) => m.id === first.message.id)?.reason).toBe('interrupted');
+    expect(turnEvents(client, 'resumed').filter((e) => e.id === first.message.id)).toEqual([]);
+    await caller.stop();
+    await client.close();
+  }, 90_000);
+
+  /** Asks a question and waits for the answer's first audio; returns the reply's output.start. */
+  async function askAndHear(client: StreamClient, caller: Caller, question: string) {
+    await sleep(500);
+    caller.say(await speak(question));
+    const start = await client.waitFor('output.start', (m) => m.kind === 'reply', 40_000);
+    await client.waitFor(
+      'turn.event',
+      (e) => e.event === 'tts_first_audio' && e.id === start.message.id,
+      10_000,
+    );
+    return start.message;
+  }
+
+  it('a backchannel over the answer does not stop it: at most paused, then played on to its end', async () => {
+    const client = await StreamClient.start(server.url, { greeting: false });
+    const caller = new Caller(client);
+    // "okay": PocketSphinx hears flite's "yeah" as "you have" and "uh huh" as "the blood".
+    const okay = await speak('okay');
+    const reply = await askAndHear(client, caller, 'can you tell me about the weather this weekend');
+    await sleep(200);
+    caller.say(okay);
+    const end = await waitOrDump(client, client.waitFor('output.end', (m) => m.id === reply.id, 30_000));
+    expect(end.message.reason).toBe('done');
+    expect(turnEvents(client, 'truncated').filter((e) => e.id === reply.id)).toEqual([]);
+    // If the VAD took it for a barge-in, the reply was paused and resumed from a word start.
+    const paused = turnEvents(client, 'paused').filter((e) => e.id === reply.id);
+    const resumed = turnEvents(client, 'resumed').filter((e) => e.id === reply.id);
+    expect(resumed.length).toBe(paused.length);
+    for (const [i, r] of resumed.entries()) expect(r.heard_ms).toBeLessThanOrEqual(paused[i].heard_ms!);
+    await caller.stop();
+    await client.close();
+  }, 90_000);
+
+  it('a noise burst over the answer does not stop it', async () => {
+    const client = await StreamClient.start(server.url, { greeting: false });
+    const caller = new Caller(client);
+    const reply = await askAndHear(client, caller, 'can you tell me about the weather this weekend');
+    await sleep(200);
+    let seed = 3;
+    const burst = new Float32Array(samplesForMs(300)).map(() => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return ((seed / 0x7fffffff) * 2 - 1) * 0.3;
+    });
+    caller.say(burst);
+    const end = await waitOrDump(client, client.waitFor('output.end', (m) => m.id === reply.id, 30_000));
+    expect(end.message.reason).toBe('done');
+    expect(turnEvents(client, 'truncated').filter((e) => e.id === reply.id)).toEqual([]);
+    await caller.stop();
+    await client.close();
+  }, 90_000);
+});

