@@ -7,12 +7,14 @@
  * Skipped, with a message, where pocketsphinx is not installed (CI installs it).
  */
 import { spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from './app.ts';
-import { floatToPcm16 } from './audio/pcm.ts';
 import { samplesForMs } from './audio/rates.ts';
 import type { ServerMessageOf } from './protocol/messages.ts';
+import { Caller } from './testing/live-caller.ts';
 import { StreamClient, sleep } from './testing/stream-client.ts';
 import { FliteEngine } from './tts/flite.ts';
 
@@ -20,70 +22,19 @@ const installed = !spawnSync('pocketsphinx_continuous', ['-h']).error;
 if (!installed)
   console.warn('server/conversation.test.ts: pocketsphinx not installed; conversations skipped');
 
-const FRAME_MS = 20;
-
-/** A caller on a live line: sends 20 ms frames in real time, quiet noise unless it is saying something. */
-class Caller {
-  private queue: Float32Array[] = [];
-  private running = true;
-  private seed = 7;
-  readonly done: Promise<void>;
-
-  constructor(readonly client: StreamClient) {
-    this.done = this.run();
-  }
-
-  say(pcm: Float32Array): void {
-    const frame = samplesForMs(FRAME_MS);
-    for (let at = 0; at < pcm.length; at += frame) {
-      const f = new Float32Array(frame);
-      f.set(pcm.subarray(at, at + frame));
-      this.queue.push(f);
-    }
-  }
-
-  /** Resolves once everything queued has been sent. */
-  async said(): Promise<void> {
-    while (this.queue.length > 0) await sleep(FRAME_MS);
-  }
-
-  private noise(): Float32Array {
-    const f = new Float32Array(samplesForMs(FRAME_MS));
-    for (let i = 0; i < f.length; i++) {
-      this.seed = (this.seed * 1103515245 + 12345) & 0x7fffffff;
-      f[i] = ((this.seed / 0x7fffffff) * 2 - 1) * 0.0005;
-    }
-    return f;
-  }
-
-  private async run(): Promise<void> {
-    const t0 = performance.now();
-    for (let i = 0; this.running; i++) {
-      const wait = t0 + i * FRAME_MS - performance.now();
-      if (wait > 1) await sleep(wait);
-      const f = this.queue.shift() ?? this.noise();
-      if (this.client.ws.readyState !== 1) return;
-      this.client.sendBinary(floatToPcm16(f), FRAME_MS);
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.done;
-  }
-}
-
 describe.skipIf(!installed)('a conversation over the WebSocket', () => {
   let server: RunningServer;
+  const serverLog: string[] = [];
   const voice = new FliteEngine();
   const speak = (text: string) => voice.synthesize(text, 'rms');
 
   beforeAll(async () => {
-    server = await startServer({
-      port: 0,
-      logger: pino({ level: 'silent' }),
-      asr: { backend: 'pocketsphinx' },
-    });
+    // Warnings and errors are kept, to print when a test fails.
+    const logger = pino(
+      { level: 'warn' },
+      { write: (line: string) => void serverLog.push(line.slice(0, 400)) },
+    );
+    server = await startServer({ port: 0, logger, asr: { backend: 'pocketsphinx' } });
   });
   afterAll(async () => {
     await server?.close();
@@ -93,7 +44,7 @@ describe.skipIf(!installed)('a conversation over the WebSocket', () => {
   /** What the session sent, one line per message (audio aside): printed when a wait fails. */
   const transcript = (c: StreamClient) =>
     c.events.map((e) => `${Math.round(e.sentAudioMs)} ${JSON.stringify(e.message).slice(0, 160)}`).join('\n');
-  const waitOrDump = async <T,>(c: StreamClient, p: Promise<T>): Promise<T> => {
+  const waitOrDump = async <T>(c: StreamClient, p: Promise<T>): Promise<T> => {
     try {
       return await p;
     } catch (err) {
@@ -185,7 +136,10 @@ describe.skipIf(!installed)('a conversation over the WebSocket', () => {
     const reply = await askAndHear(client, caller, 'can you tell me about the weather this weekend');
     await sleep(200);
     caller.say(okay);
-    const end = await waitOrDump(client, client.waitFor('output.end', (m) => m.id === reply.id, 30_000));
+    const end = await waitOrDump(
+      client,
+      client.waitFor('output.end', (m) => m.id === reply.id, 30_000),
+    );
     expect(end.message.reason).toBe('done');
     expect(turnEvents(client, 'truncated').filter((e) => e.id === reply.id)).toEqual([]);
     // If the VAD took it for a barge-in, the reply was paused and resumed from a word start.
@@ -208,10 +162,74 @@ describe.skipIf(!installed)('a conversation over the WebSocket', () => {
       return ((seed / 0x7fffffff) * 2 - 1) * 0.3;
     });
     caller.say(burst);
-    const end = await waitOrDump(client, client.waitFor('output.end', (m) => m.id === reply.id, 30_000));
+    const end = await waitOrDump(
+      client,
+      client.waitFor('output.end', (m) => m.id === reply.id, 30_000),
+    );
     expect(end.message.reason).toBe('done');
     expect(turnEvents(client, 'truncated').filter((e) => e.id === reply.id)).toEqual([]);
     await caller.stop();
     await client.close();
   }, 90_000);
+
+  it('a caller that vanishes mid-reply ends only its own session; the next caller is answered', async () => {
+    const a = await StreamClient.start(server.url, { greeting: false });
+    const callerA = new Caller(a);
+    await askAndHear(a, callerA, 'can you tell me about the weather this weekend');
+    await callerA.stop();
+    a.ws.terminate(); // no close frame: the network is gone
+    const b = await StreamClient.start(server.url, { greeting: false });
+    const callerB = new Caller(b);
+    const reply = await askAndHear(b, callerB, 'hi can you help me book a table for dinner tonight');
+    const end = await waitOrDump(
+      b,
+      b.waitFor('output.end', (m) => m.id === reply.id, 30_000),
+    );
+    expect(end.message.reason).toBe('done');
+    expect(b.messages('error')).toEqual([]);
+    await callerB.stop();
+    await b.close();
+    for (let i = 0; i < 50 && server.sessions.size > 0; i++) await sleep(100);
+    expect(server.sessions.size).toBe(0);
+  }, 90_000);
+});
+
+describe.skipIf(!installed)('a conversation whose language model times out', () => {
+  let server: RunningServer;
+  let silent: Server;
+  const voice = new FliteEngine();
+
+  beforeAll(async () => {
+    // An OpenAI-compatible endpoint that accepts the request and never answers.
+    silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    server = await startServer({
+      port: 0,
+      logger: pino({ level: 'silent' }),
+      asr: { backend: 'pocketsphinx' },
+      llm: { backend: 'openai', url: `http://127.0.0.1:${port}/v1`, timeoutMs: 800 },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    silent?.closeAllConnections();
+    await new Promise((resolve) => silent?.close(resolve));
+    await voice.close();
+  });
+
+  it('the caller gets llm_failed (not fatal), and the session goes on listening', async () => {
+    const client = await StreamClient.start(server.url, { greeting: false });
+    const caller = new Caller(client);
+    await sleep(500);
+    caller.say(await voice.synthesize('hi can you help me book a table for dinner tonight', 'rms'));
+    const err = await client.waitFor('error', (m) => m.code === 'llm_failed', 30_000);
+    expect(err.message.fatal).toBe(false);
+    await caller.said();
+    await client.flush(); // still processing the caller's audio
+    expect(client.closeCode).toBeNull();
+    expect(client.messages('output.start').filter((m) => m.kind === 'reply')).toEqual([]);
+    await caller.stop();
+    await client.close();
+  }, 60_000);
 });

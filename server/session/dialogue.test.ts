@@ -53,6 +53,7 @@ const wordSynth: Synthesizer = {
 function harness(
   decide: (slice: UserSlice, n: number) => SliceOutput[],
   options: Partial<DialogueOptions> = {},
+  synthesizer: Synthesizer = wordSynth,
 ) {
   let now = 0;
   let played = 0;
@@ -67,10 +68,11 @@ function harness(
   };
   const replies: ReplyHandle[] = [];
   const timeline: TimelineEvent[] = [];
+  const reports: string[] = [];
   const model = scriptedModel(decide);
   const dialogue = new Dialogue(
     model.conversation,
-    wordSynth,
+    synthesizer,
     { sliceMs: 400, endOfTurn: 'model', aheadMs: 1000, finalWaitMs: 1500, answerByMs: 1200, ...options },
     {
       clockMs: () => now,
@@ -80,9 +82,7 @@ function harness(
         return h;
       },
       emit: (e) => timeline.push(e),
-      report: (code, message) => {
-        throw new Error(`${code}: ${message}`);
-      },
+      report: (code, message) => reports.push(`${code}: ${message}`),
       warn: () => {},
       resumed: () => {},
       track: (t) => void t,
@@ -118,6 +118,7 @@ function harness(
     model,
     replies,
     timeline,
+    reports,
     say,
     advance,
     setPlayed: (ms: number) => (played = ms),
@@ -216,5 +217,40 @@ describe('dialogue', () => {
     await h.advance(500);
     expect(h.replies).toEqual([]);
     expect(h.model.slices[1].signals).toContainEqual({ type: 'played' });
+  });
+
+  it('a synthesizer that throws cuts its reply with tts_failed, and the next turn is answered', async () => {
+    let calls = 0;
+    const flaky: Synthesizer = {
+      label: 'flaky',
+      async *synthesize(text, signal) {
+        if (calls++ === 0) throw new Error('engine died');
+        yield* wordSynth.synthesize(text, signal);
+      },
+    };
+    const h = harness(
+      (s) => (s.signals.some((x) => x.type === 'end_of_turn') ? words('sure') : [{ type: 'idle' }]),
+      {},
+      flaky,
+    );
+    await h.say('hello');
+    await flush();
+    expect(h.reports).toEqual(['tts_failed: Error: engine died']);
+    expect(h.replies[0].state).toBe('interrupted');
+    await h.say('are you there');
+    await flush();
+    expect(h.replies).toHaveLength(2);
+    expect(h.replies[1].pushedMs).toBe(100);
+  });
+
+  it('a model that fails is reported as llm_failed once per slice, and the dialogue goes on', async () => {
+    const h = harness((_s, n) => {
+      if (n === 0) throw new Error('backend down');
+      return [{ type: 'idle' }];
+    });
+    await h.say('hello');
+    await h.advance(900);
+    expect(h.reports).toEqual(['llm_failed: Error: backend down']);
+    expect(h.model.slices.length).toBeGreaterThan(2);
   });
 });

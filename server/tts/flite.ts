@@ -31,6 +31,12 @@ export const FliteOptions = z.strictObject({
 });
 export type FliteOptions = z.infer<typeof FliteOptions>;
 
+/**
+ * Longest a clause may take, ms. flite makes about 20 s of audio per second on one core; a
+ * clause is at most a few seconds of audio, so this is only reached by a process that hangs.
+ */
+const FLITE_CALL_TIMEOUT_MS = 5000;
+
 /** The flite process died under a call (see FliteEngine.synthesize). */
 class FliteCrash extends Error {}
 
@@ -93,8 +99,9 @@ export class FliteEngine {
 
   /**
    * Speaks `text` in `voice`; audio at the pipeline rate. Node 20's WASI now and then crashes
-   * the flite process (SIGSEGV, about one call in a few hundred here): the call is retried once
-   * on a fresh process, so a crash costs a restart (~60 ms), not a reply.
+   * the flite process (SIGSEGV; none in 300 calls in a row, but seen in conversation tests): the
+   * call is retried once on a fresh process, so a crash costs a restart (~60 ms), not a reply.
+   * A process that hangs is killed after FLITE_CALL_TIMEOUT_MS and the call retried the same way.
    */
   async synthesize(text: string, voice: string): Promise<Float32Array> {
     let audio: { pcm: Int16Array; sampleRate: number };
@@ -117,9 +124,21 @@ export class FliteEngine {
   private async request(text: string, voice: string): Promise<{ pcm: Int16Array; sampleRate: number }> {
     await this.start();
     const id = this.nextId++;
+    const worker = this.worker!;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker!.send({ id, text, voice });
+      // A process that stops answering is treated as crashed: killed, and the call retried.
+      const watchdog = setTimeout(() => worker.kill('SIGKILL'), FLITE_CALL_TIMEOUT_MS);
+      this.pending.set(id, {
+        resolve: (a) => {
+          clearTimeout(watchdog);
+          resolve(a);
+        },
+        reject: (e) => {
+          clearTimeout(watchdog);
+          reject(e);
+        },
+      });
+      worker.send({ id, text, voice });
     });
   }
 
