@@ -68,4 +68,3 @@ export class Caller {
     await this.done;
   }
 }
-

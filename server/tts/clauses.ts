@@ -11,7 +11,7 @@ export interface ClauseOptions {
   maxWords: number;
 }
 
-export const DEFAULT_CLAUSES: ClauseOptions = { firstMaxWords: 6, maxWords: 16 };
+export const DEFAULT_CLAUSES: ClauseOptions = { firstMaxWords: 3, maxWords: 16 };
 
 const CLAUSE_END = /[.!?;:,\u2014]$|^-+$/;
 
