@@ -48,7 +48,13 @@ describe.skipIf(!installed)('a conversation over the WebSocket', () => {
     try {
       return await p;
     } catch (err) {
-      console.error(`session messages (caller audio ms, message):\n${transcript(c)}`);
+      // Is the session still processing audio? A marker is answered once all audio before it was.
+      const alive = await c.flush().then(
+        () => 'input alive',
+        () => 'input STUCK',
+      );
+      console.error(`session messages (caller audio ms, message), ${alive}:\n${transcript(c)}`);
+      console.error(`server log:\n${serverLog.join('\n')}`);
       throw err;
     }
   };

@@ -253,4 +253,23 @@ describe('dialogue', () => {
     expect(h.reports).toEqual(['llm_failed: Error: backend down']);
     expect(h.model.slices.length).toBeGreaterThan(2);
   });
+
+  it('a model that stops writing in mid-reply and waits: once the caller heard all of it, the reply ends and plays', async () => {
+    const h = harness((s, n) =>
+      s.signals.some((x) => x.type === 'end_of_turn')
+        ? [{ type: 'text', delta: 'i' }]
+        : n > 0
+          ? [{ type: 'continue' }]
+          : [{ type: 'idle' }],
+    );
+    await h.say('hello');
+    await h.advance(500);
+    expect(h.replies).toHaveLength(1);
+    h.setPlayed(10_000); // everything pushed has played
+    await h.advance(900);
+    expect(h.replies[0].pushedMs).toBe(100); // "i" was spoken when the text was ended
+    h.finishAll();
+    await h.advance(500);
+    expect(h.model.slices.some((s) => s.signals.some((x) => x.type === 'played'))).toBe(true);
+  });
 });

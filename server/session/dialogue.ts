@@ -65,6 +65,9 @@ export interface DialoguePorts {
   hasRecognizer: boolean;
 }
 
+/** Silent slices after a reply's audio ran out before its text is taken as complete (see checkStall). */
+const STALL_SLICES = 2;
+
 interface Reply {
   handle: ReplyHandle;
   text: TextQueue;
@@ -72,6 +75,8 @@ interface Reply {
   words: SpokenWord[];
   written: string[];
   firstAudio: boolean;
+  /** Slices in a row in which the model wrote nothing while all of the reply had played. */
+  stalled: number;
 }
 
 interface OpenSlice {
@@ -304,6 +309,7 @@ export class Dialogue {
         const reply = this.reply ?? this.startReply();
         reply.text.push(out.delta);
         reply.written.push(out.delta);
+        reply.stalled = 0;
         if (reply.written.length === 1) {
           this.ports.emit({
             type: 'timeline',
@@ -317,6 +323,7 @@ export class Dialogue {
       }
       case 'continue': {
         const reply = this.reply;
+        if (reply && reply.handle.state === 'playing') return this.checkStall(reply);
         if (!reply || reply.handle.state !== 'paused') return;
         // Never over the caller: a false alarm is over only once they are quiet again. Until
         // then the reply stays paused, and their speech end decides (judgeBargeIn).
@@ -336,8 +343,22 @@ export class Dialogue {
         this.ports.report('llm_failed', out.message);
         return;
       case 'idle':
+        if (this.reply?.handle.state === 'playing') this.checkStall(this.reply);
         return;
     }
+  }
+
+  /**
+   * The model stopped writing in mid-reply, and the caller has heard all of it. It waits for
+   * `played` while the reply waits for the end of its text: a deadlock the small model walks
+   * into now and then ("i" and then `<cont>` for ever). After STALL_SLICES such slices the
+   * text is ended, the reply finishes, and the model hears that it played.
+   */
+  private checkStall(reply: Reply): void {
+    const { handle } = reply;
+    const caughtUp = handle.heardMs >= handle.pushedMs - 1;
+    reply.stalled = caughtUp ? reply.stalled + 1 : 0;
+    if (reply.stalled >= STALL_SLICES) reply.text.end();
   }
 
   private resume(reply: Reply): void {
@@ -374,7 +395,14 @@ export class Dialogue {
 
   private startReply(): Reply {
     const handle = this.ports.beginReply();
-    const reply: Reply = { handle, text: new TextQueue(), words: [], written: [], firstAudio: false };
+    const reply: Reply = {
+      handle,
+      text: new TextQueue(),
+      words: [],
+      written: [],
+      firstAudio: false,
+      stalled: 0,
+    };
     this.reply = reply;
     this.turnWords = [];
     this.answerBy = null;

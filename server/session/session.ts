@@ -506,6 +506,8 @@ export class Session {
     // Producers saw their reply cut (playout.close); give them a moment to leave before their encoder goes.
     await this.producers.settle(STAGE_CANCEL_GRACE_MS);
     this.decoder?.destroy();
+    // Also here: a caller who left during the handshake hung up before the dialogue existed.
+    this.dialogue?.close();
     this.asr?.close();
     this.playout.destroy();
     this.ctx.metrics.sessionsActive.dec();
