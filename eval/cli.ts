@@ -4,8 +4,10 @@
  *   npx tsx eval/cli.ts run [--suite standard|smoke|<file>] [--url ws://host:port/v1/stream] [--out DIR]
  *                           [--concurrency N] [--only id,id] [--limit N] [--no-asr] [--no-install-asr]
  *                           [--allow-any-voice] [--greeting-text TEXT] [--speed X] [--in-process]
+ *                           [--server-args="--asr pocketsphinx"]  (flags for banter in its own process)
  *   npx tsx eval/cli.ts smoke                      # the CI suite, into eval/out/smoke
  *   npx tsx eval/cli.ts score DIR                  # re-analyse and re-score a run's recordings
+ *   npx tsx eval/cli.ts summary DIR OUT.json [--commit REV]   # a run's metric summary (no audio), for docs/results/
  *   npx tsx eval/cli.ts generate                   # rewrite eval/scenarios/{standard,smoke}.yaml
  *   npx tsx eval/cli.ts offline IN... [--out DIR] [--url URL] [--greeting] [--tail-ms N]
  *                                                  # audio files (any format) or FDB sample folders -> output.wav
@@ -29,6 +31,7 @@ import { runOfflineFile } from './offline/offline.ts';
 import { Progress } from './progress.ts';
 import { checkReportPage, chromiumAvailable } from './report/browser.ts';
 import { buildReport, metricsMarkdown, writeReport } from './report/report.ts';
+import { summarize } from './report/summary.ts';
 import type { Report } from './report/types.ts';
 import { analyzeRun, pool, runSuite, spawnLocalServer } from './runner/run.ts';
 import { listConversations } from './runner/artifacts.ts';
@@ -69,9 +72,15 @@ async function cmdRun(argv: string[], defaults: { suite?: string; out?: string }
       'greeting-text': { type: 'string' },
       speed: { type: 'string', default: '1' },
       'in-process': { type: 'boolean', default: false },
+      'server-args': { type: 'string' },
     },
     strict: true,
   });
+  const serverArgs = values['server-args']?.split(/\s+/).filter(Boolean) ?? [];
+  if (serverArgs.length > 0 && (values.url || values['in-process']))
+    throw new UsageError(
+      '--server-args applies only to banter started as its own process (no --url, no --in-process)',
+    );
   let suite = suiteFrom(values.suite!);
   if (values.only) {
     const ids = new Set(values.only.split(','));
@@ -93,6 +102,7 @@ async function cmdRun(argv: string[], defaults: { suite?: string; out?: string }
     greetingText: values['greeting-text'],
     speed: Number(values.speed),
     inProcess: values['in-process'],
+    serverArgs,
     progress: new Progress(),
     command: `npx tsx eval/cli.ts ${process.argv.slice(2).join(' ')}`,
   });
@@ -128,6 +138,26 @@ async function cmdScore(argv: string[]): Promise<number> {
   });
   writeReport(dir, report);
   printSummary(report, dir);
+  return 0;
+}
+
+async function cmdSummary(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    options: { commit: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const [dir, out] = positionals;
+  if (!dir || !out) throw new UsageError('usage: summary RUN_DIR OUT.json [--commit REV]');
+  const path = join(resolve(dir), 'report.json');
+  if (!existsSync(path)) throw new UsageError(`${path} does not exist (run or score first)`);
+  const report = JSON.parse(readFileSync(path, 'utf8')) as Report;
+  const commit = values.commit ?? report.run?.commit;
+  if (!commit) throw new UsageError('the run recorded no commit: say which with --commit');
+  mkdirSync(dirname(resolve(out)), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(summarize(report, commit), null, 2)}\n`);
+  console.log(`wrote ${out}`);
   return 0;
 }
 
@@ -319,6 +349,8 @@ export async function main(argv: string[]): Promise<number> {
       return cmdRun(rest, { suite: 'smoke', out: DEFAULT_OUT('smoke') });
     case 'score':
       return cmdScore(rest);
+    case 'summary':
+      return cmdSummary(rest);
     case 'offline':
       return cmdOffline(rest);
     case 'fdb-export':

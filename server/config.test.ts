@@ -48,6 +48,27 @@ describe('server configuration', () => {
     expect(resolveConfig(o)).toMatchObject({ port: 9000, vadVersion: 'v6', logLevel: 'warn' });
   });
 
+  it("sets the VAD's hangover (the silence that ends speech) by flag or environment", () => {
+    expect(defaultConfig.vad.redemptionMs).toBe(400);
+    expect(resolveConfig(configFromEnvironment(['--vad-hangover-ms', '250'], {})).vad).toMatchObject({
+      redemptionMs: 250,
+      positiveThreshold: 0.5,
+    });
+    expect(resolveConfig(configFromEnvironment([], { BANTER_VAD_HANGOVER_MS: '300' })).vad.redemptionMs).toBe(
+      300,
+    );
+  });
+
+  it('sets the long endpointing delay by flag or environment', () => {
+    expect(defaultConfig.turnTaking.answerByMs).toBe(1200);
+    expect(resolveConfig(configFromEnvironment(['--answer-by-ms', '600'], {})).turnTaking.answerByMs).toBe(
+      600,
+    );
+    expect(resolveConfig(configFromEnvironment([], { BANTER_ANSWER_BY_MS: '0' })).turnTaking.answerByMs).toBe(
+      0,
+    );
+  });
+
   it('selects the recognizer by flag or environment', () => {
     expect(defaultConfig.asr).toMatchObject({ backend: DEFAULT_ASR_BACKEND, feed: { preRollMs: 200 } });
     expect(defaultConfig.asr.modelPath).toMatch(/models\/asr$/);

@@ -97,6 +97,7 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
       host: { type: 'string' },
       'vad-version': { type: 'string' },
       'vad-model': { type: 'string' },
+      'vad-hangover-ms': { type: 'string' },
       'eot-model': { type: 'string' },
       asr: { type: 'string' },
       'asr-model': { type: 'string' },
@@ -108,6 +109,7 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
       'tts-voice': { type: 'string' },
       'false-interruption': { type: 'string' },
       'end-of-turn': { type: 'string' },
+      'answer-by-ms': { type: 'string' },
       greeting: { type: 'string' },
       'log-level': { type: 'string' },
       'shutdown-deadline-ms': { type: 'string' },
@@ -130,6 +132,8 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
   if (vadVersion) out.vadVersion = vadVersion;
   const vadModel = pick(values['vad-model'], 'BANTER_VAD_MODEL');
   if (vadModel) out.vadModelPath = vadModel;
+  const hangover = pick(values['vad-hangover-ms'], 'BANTER_VAD_HANGOVER_MS');
+  if (hangover !== undefined) out.vad = { redemptionMs: Number(hangover) };
   const eotModel = pick(values['eot-model'], 'BANTER_EOT_MODEL');
   if (eotModel) out.eotModelPath = eotModel;
   const asr: Record<string, unknown> = {};
@@ -160,6 +164,8 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
   if (falseInterruption) turnTaking.falseInterruption = falseInterruption;
   const endOfTurn = pick(values['end-of-turn'], 'BANTER_END_OF_TURN');
   if (endOfTurn) turnTaking.endOfTurn = endOfTurn;
+  const answerBy = pick(values['answer-by-ms'], 'BANTER_ANSWER_BY_MS');
+  if (answerBy !== undefined) turnTaking.answerByMs = Number(answerBy);
   if (Object.keys(turnTaking).length > 0) out.turnTaking = turnTaking;
   const greeting = pick(values.greeting, 'BANTER_GREETING');
   if (greeting) out.greetingPath = greeting;

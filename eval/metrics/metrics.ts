@@ -61,6 +61,8 @@ export interface Outcome {
   pauseTakeovers: number;
   /** After a false stop: did the system speak again within RESUME_WINDOW_MS? */
   resumed: boolean | null;
+  /** When it spoke again (the silence a false stop cost the caller ends here), or null. */
+  resumeMs: number | null;
   /** A noise/distractor in silence triggered system speech. */
   triggered: boolean | null;
   /** Server VAD timing against ground truth (primary caller speech only). */
@@ -135,6 +137,7 @@ export function scoreTimeline(t: Timeline): Outcome[] {
       pauses: st.pauses.length,
       pauseTakeovers: 0,
       resumed: null,
+      resumeMs: null,
       triggered: null,
       vad: [],
       verdict: '',
@@ -171,7 +174,9 @@ export function scoreTimeline(t: Timeline): Outcome[] {
       o.duringSystem &&
       o.stopMs !== null
     ) {
-      o.resumed = !!firstOnsetIn(t.system, o.stopMs + 1, Math.min(next, o.stopMs + RESUME_WINDOW_MS));
+      const again = firstOnsetIn(t.system, o.stopMs + 1, Math.min(next, o.stopMs + RESUME_WINDOW_MS));
+      o.resumed = !!again;
+      o.resumeMs = again?.startMs ?? null;
     }
     if ((st.kind === 'noise' || st.kind === 'distractor') && !o.duringSystem) {
       o.triggered = !!firstOnsetIn(t.system, onset, Math.min(next, offset + NOISE_RESPONSE_WINDOW_MS));

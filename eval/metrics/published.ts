@@ -43,6 +43,7 @@ export const PUBLISHED: Record<string, PublishedFigure[]> = {
     { system: 'LiveKit', value: 33.4, unit: '%', source: 'FireRedChat' },
   ],
   resume: [],
+  resume_gap: [],
   vad_onset: [],
   vad_offset: [],
   vad_f1: [],

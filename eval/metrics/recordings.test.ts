@@ -225,9 +225,13 @@ describe.skipIf(!engines)('metrics on synthetic recordings with known answers', 
     expect(Math.abs(v[0] - truth.ird1)).toBeLessThanOrEqual(20);
     expect(Math.abs(v[1] - truth.ird2)).toBeLessThanOrEqual(20);
   });
-  it('TOR (backchannel) 1 of 1, resumed 1 of 1; false barge-in 0 of 1 (the distractor)', () => {
+  it('TOR (backchannel) 1 of 1, resumed 1 of 1 after 1 s of silence; false barge-in 0 of 1 (the distractor)', () => {
     expect([m.tor_backchannel.count, m.tor_backchannel.n]).toEqual([1, 1]);
     expect([m.resume.count, m.resume.n]).toEqual([1, 1]);
+    expect(m.resume_gap.n).toBe(1);
+    // Stopped at 15250, the resumed clip placed at 16250 (its speech starts after a little lead-in).
+    expect(m.resume_gap.value!).toBeGreaterThanOrEqual(980);
+    expect(m.resume_gap.value!).toBeLessThanOrEqual(1300);
     expect([m.false_barge_in.count, m.false_barge_in.n]).toEqual([0, 1]);
   });
   it('server VAD errors come out as fabricated: +32 ms onset, +64 ms offset', () => {

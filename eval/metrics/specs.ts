@@ -194,6 +194,17 @@ const TABLE = [
     },
   },
   {
+    key: 'resume_gap',
+    name: 'False-stop gap (stop to resumption)',
+    unit: 'ms',
+    better: 'lower',
+    definition:
+      'median silence a resumed false stop left in the system speech: resumption − stop (a pause-and-resume design stops on every backchannel; this is what it costs the caller)',
+    summary: 'median-p90',
+    samples: (f) => falseStops(f).flatMap((o) => (o.resumeMs !== null ? [o.resumeMs - o.stopMs!] : [])),
+    noCases: 'no false stop was resumed',
+  },
+  {
     key: 'vad_onset',
     name: 'VAD onset error (server vad.speech_start − truth)',
     unit: 'ms',

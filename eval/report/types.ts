@@ -18,6 +18,8 @@ export interface RunInfo {
   maxLagMs: number;
   sessionsFailed: number;
   wallMs?: number;
+  /** `git describe --always --dirty` of the checkout that ran the harness (and banter, when it started it). */
+  commit?: string;
   /**
    * How late server events reached the caller: arrival (caller clock) minus
    * t_ms of vad.speech_start. Includes the VAD's confirmation time (about

@@ -7,6 +7,7 @@
  * heavy, and running them beside live sessions would delay the real-time
  * streams they are measuring.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +47,8 @@ export interface RunOptions {
   inProcess: boolean;
   /** Stream faster than real time (only for servers on a virtual clock). Default 1. */
   speed: number;
+  /** Flags for banter when it is started as its own process (ablations: `--end-of-turn silence`). */
+  serverArgs: string[];
   progress: Progress;
   /** The command line, recorded in the report. */
   command?: string;
@@ -61,6 +64,7 @@ export async function runSuite(
     allowAnyVoice: false,
     inProcess: false,
     speed: 1,
+    serverArgs: [],
     progress: silentProgress(),
     ...options,
   };
@@ -89,7 +93,7 @@ export async function runSuite(
   let server: { url: string; close(): Promise<void> } | null = null;
   let greetingText = o.greetingText;
   if (!o.url) {
-    server = o.inProcess ? await startLocalServer() : await spawnLocalServer();
+    server = o.inProcess ? await startLocalServer() : await spawnLocalServer(60_000, o.serverArgs);
     greetingText ??= localGreetingText();
   }
   const url = o.url ?? server!.url;
@@ -99,6 +103,7 @@ export async function runSuite(
     vad: null,
     maxLagMs: 0,
     sessionsFailed: 0,
+    ...(checkoutCommit() ? { commit: checkoutCommit()! } : {}),
   };
   try {
     o.progress.phase(`converse x${o.concurrency}`, prepared.length);
@@ -200,8 +205,8 @@ interface LocalServer {
  * the callers' pacing and the server's pacing do not share an event loop,
  * and the server gets the machine's other core.
  */
-export async function spawnLocalServer(timeoutMs = 60_000): Promise<LocalServer> {
-  const server = await spawnServer({ args: ['--port', '0', '--log-level', 'warn'], timeoutMs });
+export async function spawnLocalServer(timeoutMs = 60_000, extraArgs: string[] = []): Promise<LocalServer> {
+  const server = await spawnServer({ args: ['--port', '0', '--log-level', 'warn', ...extraArgs], timeoutMs });
   return { url: server.url, close: () => server.close() };
 }
 
@@ -209,6 +214,15 @@ export async function spawnLocalServer(timeoutMs = 60_000): Promise<LocalServer>
 export async function startLocalServer(): Promise<LocalServer> {
   const { startServer } = await import('../../server/index.ts');
   return startServer({ port: 0, logLevel: 'silent' });
+}
+
+/** The checkout's commit (`git describe --always --dirty`), or null outside a git checkout. */
+export function checkoutCommit(): string | null {
+  const git = spawnSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
+  return git.status === 0 ? git.stdout.trim() : null;
 }
 
 /** The script of banter's bundled greeting (fixtures/audio/greeting.json). */

@@ -45,11 +45,35 @@ describe('standard suite', () => {
     }
   });
 
-  it('opens most conversations against the greeting, so interruption handling is measured today', () => {
+  it('meets replies with every stimulus kind, at least 100 of them interruptions early, mid-way and late', () => {
+    const during = suite.conversations.flatMap((c) =>
+      c.steps.filter((s) => s.send_after?.event === 'output.start:reply'),
+    );
+    const interrupts = during.filter((s) => s.kind === 'interrupt');
+    expect(interrupts.length).toBeGreaterThanOrEqual(100);
+    for (const kind of ['backchannel', 'noise', 'distractor'] as const)
+      expect(during.filter((s) => s.kind === kind).length).toBeGreaterThanOrEqual(10);
+    expect(during.some((s) => s.kind === 'noise' && s.sound?.source === 'cough')).toBe(true);
+    const delays = interrupts.map((s) => s.send_after!.delay_ms);
+    expect(delays.filter((d) => d < 900).length).toBeGreaterThan(20);
+    expect(delays.filter((d) => d >= 900 && d < 1800).length).toBeGreaterThan(20);
+    expect(delays.filter((d) => d >= 1800).length).toBeGreaterThan(20);
+  });
+
+  it('opens half the conversations against the greeting and lets the rest hear it out', () => {
     const openers = suite.conversations.filter(
       (c) => c.steps[0].send_after?.event === 'output.start:greeting',
     );
-    expect(openers.length / suite.conversations.length).toBeGreaterThanOrEqual(0.8);
+    expect(openers.length / suite.conversations.length).toBe(0.5);
+  });
+
+  it('pauses 0.5-2 s inside inquiries', () => {
+    const pauses = suite.conversations.flatMap((c) =>
+      c.steps.flatMap((s) => s.parts?.flatMap((p) => ('pause_ms' in p ? [p.pause_ms] : [])) ?? []),
+    );
+    expect(pauses.length).toBe(suite.conversations.length);
+    expect(Math.min(...pauses)).toBeGreaterThanOrEqual(500);
+    expect(Math.max(...pauses)).toBeLessThanOrEqual(2000);
   });
 
   it('uses only evaluation voices (never banter’s own or a training voice)', () => {

@@ -5,10 +5,11 @@
  *
  *   npx tsx eval/scenario/generate.ts            # rewrites eval/scenarios/{standard,smoke}.yaml
  *
- * Every conversation opens against the greeting (the one thing today's
- * server says), so interruption handling is measured now; the later steps
- * wait for replies (`output.start:reply`) and are skipped, logged, until
- * the server answers.
+ * Half the conversations open against the greeting; the rest let it play
+ * out. Every inquiry's reply then meets something (an interruption early,
+ * mid-way or late, a backchannel, a cough, noise or another voice) timed
+ * from the reply's first audio (`output.start:reply`); a step whose reply
+ * never comes is skipped and logged.
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -109,19 +110,33 @@ const NOISE_SOUNDS: Step['sound'][] = [
   { source: 'pink', duration_ms: 1500, level_dbfs: -30 },
 ];
 
-/** How a conversation opens against the greeting. */
+/** How a conversation opens against the greeting (every other conversation; the rest let it play out). */
 type Opener = 'interrupt' | 'backchannel' | 'cough' | 'noise' | 'distractor' | 'listen';
-const OPENERS: Opener[] = [
-  'interrupt',
-  'backchannel',
-  'interrupt',
-  'cough',
-  'interrupt',
-  'distractor',
-  'interrupt',
-  'noise',
-  'interrupt',
-  'listen',
+const OPENERS: Opener[] = ['interrupt', 'backchannel', 'interrupt', 'cough', 'distractor', 'noise'];
+
+/**
+ * What the caller does while a reply plays, and when (ms after the reply's
+ * first audio): interruptions early, in the middle and late in a reply,
+ * backchannels, coughs, noise and another voice. Cycled, so each
+ * conversation gets a different mix and the suite gets every kind at every
+ * point.
+ */
+type DuringReply =
+  | { kind: 'interrupt'; at: [number, number] }
+  | { kind: 'backchannel' | 'cough' | 'noise' | 'distractor'; at: [number, number] };
+const DURING_REPLY: DuringReply[] = [
+  { kind: 'interrupt', at: [300, 900] },
+  { kind: 'backchannel', at: [500, 2000] },
+  { kind: 'interrupt', at: [900, 1800] },
+  { kind: 'cough', at: [400, 2000] },
+  { kind: 'interrupt', at: [1800, 3000] },
+  { kind: 'distractor', at: [300, 1500] },
+  { kind: 'interrupt', at: [900, 1800] },
+  { kind: 'noise', at: [300, 1500] },
+  { kind: 'interrupt', at: [300, 900] },
+  { kind: 'backchannel', at: [500, 2000] },
+  { kind: 'interrupt', at: [900, 1800] },
+  { kind: 'interrupt', at: [1800, 3000] },
 ];
 
 /** Waiting for a reply that may never come: long enough for a slow system, short enough to keep runs bounded. */
@@ -145,7 +160,7 @@ export function generateStandardSuite(options: Partial<GenerateOptions> = {}): S
     const [gapLo, gapHi] = GAP_RANGES_MS[difficulty];
     const gap = () => between(gapLo, gapHi);
     const voice = CALLER_TTS_VOICES[i % CALLER_TTS_VOICES.length];
-    const opener = OPENERS[i % OPENERS.length];
+    const opener: Opener = i % 2 === 0 ? OPENERS[(i / 2) % OPENERS.length] : 'listen';
     const libri = LIBRI_TEST_OTHER_SPEAKERS[i % LIBRI_TEST_OTHER_SPEAKERS.length];
     const steps: Step[] = [];
 
@@ -177,20 +192,38 @@ export function generateStandardSuite(options: Partial<GenerateOptions> = {}): S
       });
     }
 
-    const onReply = () => ({
-      event: 'output.start:reply' as const,
-      delay_ms: between(800, 2500),
-      timeout_ms: REPLY_TIMEOUT_MS,
-    });
+    // A stimulus while the reply to the previous inquiry plays.
+    const duringReply = (slot: number): Step => {
+      const d = DURING_REPLY[(i + slot * 5) % DURING_REPLY.length];
+      const send_after = {
+        event: 'output.start:reply' as const,
+        delay_ms: between(d.at[0], d.at[1]),
+        timeout_ms: REPLY_TIMEOUT_MS,
+      };
+      if (d.kind === 'interrupt') return { kind: 'interrupt', text: pick(INTERRUPTIONS), send_after };
+      if (d.kind === 'backchannel') return { kind: 'backchannel', text: pick(BACKCHANNELS), send_after };
+      if (d.kind === 'cough') return { kind: 'noise', sound: { source: 'cough' }, send_after };
+      if (d.kind === 'noise')
+        return { kind: 'noise', sound: pick(NOISE_SOUNDS.filter((s) => s!.source !== 'cough')), send_after };
+      return {
+        kind: 'distractor',
+        voice: `libri:${LIBRI_TEST_OTHER_SPEAKERS[(i + 5) % 10]}`,
+        text: pick(DISTRACTOR_LINES),
+        level_db: -6,
+        send_after,
+      };
+    };
+
     // After the greeting has played out (or was cut), a first inquiry.
     steps.push({ kind: 'inquiry', text: pick(INQUIRIES), gap_ms: opener === 'listen' ? 4000 : gap() });
-    steps.push({ kind: 'interrupt', text: pick(INTERRUPTIONS), send_after: onReply() });
+    steps.push(duringReply(0));
     const [a, b] = pick(PAUSED_INQUIRIES);
     steps.push({
       kind: 'inquiry',
-      parts: [{ text: a }, { pause_ms: between(800, 2000) }, { text: b }],
+      parts: [{ text: a }, { pause_ms: between(500, 2000) }, { text: b }],
       gap_ms: gap(),
     });
+    steps.push(duringReply(1));
     if (i % 2 === 0) steps.push({ kind: 'noise', sound: pick(NOISE_SOUNDS), gap_ms: gap() });
     else
       steps.push({
@@ -201,8 +234,7 @@ export function generateStandardSuite(options: Partial<GenerateOptions> = {}): S
         gap_ms: gap(),
       });
     steps.push({ kind: 'inquiry', text: pick(INQUIRIES), gap_ms: gap() });
-    if (i % 2 === 0) steps.push({ kind: 'backchannel', text: pick(BACKCHANNELS), send_after: onReply() });
-    else steps.push({ kind: 'interrupt', text: pick(INTERRUPTIONS), send_after: onReply() });
+    steps.push(duringReply(2));
 
     conversations.push({
       id: `std-${String(i + 1).padStart(3, '0')}`,
@@ -219,7 +251,7 @@ export function generateStandardSuite(options: Partial<GenerateOptions> = {}): S
     format: SCENARIO_FORMAT_VERSION,
     name: 'standard',
     description:
-      'FD-Bench-style suite: inquiries with easy/medium/hard gaps (6-10/4-6/2-4 s), interruptions of the greeting and of replies, mid-turn pauses, backchannels, noise and distractor speakers, background noise at 0/10/20 dB SNR. Generated by eval/scenario/generate.ts.',
+      'FD-Bench-style suite: inquiries with easy/medium/hard gaps (6-10/4-6/2-4 s), interruptions of the greeting and early/mid/late in replies, mid-turn pauses of 0.5-2 s, backchannels, coughs, noise and distractor speakers during replies and in gaps, background noise at 0/10/20 dB SNR. Generated by eval/scenario/generate.ts.',
     conversations,
   };
 }

@@ -4,8 +4,8 @@
  * an engine the user installs, not a model banter ships, so it is never the default.
  *
  * One `pocketsphinx_continuous` process per utterance, reading raw 16 kHz audio on stdin: the
- * next one is spawned (and loads its model, about 0.6 s of CPU) as soon as the last utterance
- * ends, so it is warm when the caller speaks again. It decodes while the audio arrives; at the
+ * next one is spawned (and loads its model, about 0.6 s of CPU) as soon as the last utterance's
+ * final is out, so it is warm when the caller speaks again. It decodes while the audio arrives; at the
  * endpoint its stdin is closed and it prints the words of what is left, with times. It gives no
  * partials: endpointing reads the final. Times come back relative to the utterance's first
  * sample and are mapped onto the session clock here.
@@ -135,9 +135,13 @@ class PocketsphinxStream implements RecognizerStream {
     const startMs = this.startMs;
     if (this.closed || !utterance || startMs === null) return;
     this.startMs = null;
-    this.next = this.spawn(); // warm for the next utterance while this one finishes
+    this.next = null;
     utterance.proc.stdin.end();
     const { code, stderr } = await utterance.exited;
+    // The spare for the next utterance loads its model (about 0.6 s of CPU) only now: started
+    // beside this final, it slowed the final by 0.1-0.2 s on a busy machine. Speech before this
+    // point spawns it in push(); the pipe holds the audio while it loads.
+    if (!this.closed) this.next ??= this.spawn();
     if (code !== 0) throw new Error(`pocketsphinx exited with ${code}: ${stderr.trim().slice(-300)}`);
     const endMs = startMs + (this.samples * 1000) / PIPELINE_SAMPLE_RATE;
     const words = parsePocketsphinxOutput(utterance.stdout.join('')).map((w) => ({

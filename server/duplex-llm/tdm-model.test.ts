@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelError, ModelRegistry, bundledModelDir } from '../models/registry.ts';
 import type { SliceOutput, UserSlice } from './duplex-model.ts';
 import { argmax } from './sampling.ts';
-import { type TdmModel, loadTdmModel } from './tdm-model.ts';
+import { type TdmModel, loadTdmModel, repeatsNgram } from './tdm-model.ts';
 import { type TdmTokenIds, signalsFromTokens, userSliceTokens } from './tdm-stream.ts';
 
 // BANTER_TDM_DIR points the test at another export of the same contract (a smoke run, say).
@@ -51,13 +51,25 @@ let tmp: string;
 beforeAll(async () => {
   registry = new ModelRegistry();
   // PyTorch's raw decisions: without the engine's rule that a reply opens with a word.
-  model = await loadTdmModel(registry, TDM_DIR, { replyStartsWithWord: false });
+  model = await loadTdmModel(registry, TDM_DIR, { replyStartsWithWord: false, noRepeatNgram: 0 });
   fixture = await readJson<StreamFixture>(path.join(TDM_DIR, 'stream-fixture.json'));
   tmp = await mkdtemp(path.join(tmpdir(), 'banter-tdm-'));
 });
 afterAll(async () => {
   await registry.close();
   await rm(tmp, { recursive: true, force: true });
+});
+
+describe('repeatsNgram', () => {
+  it('finds the next piece completing a run already said, for n 1 to 3, and never with n 0', () => {
+    expect(repeatsNgram([1, 2, 3, 1, 2], 3, 3)).toBe(true);
+    expect(repeatsNgram([1, 2, 3, 1, 2], 4, 3)).toBe(false);
+    expect(repeatsNgram([1, 2], 1, 3)).toBe(false);
+    expect(repeatsNgram([5, 5], 5, 3)).toBe(false);
+    expect(repeatsNgram([5, 5, 5], 5, 3)).toBe(true);
+    expect(repeatsNgram([7, 8], 7, 1)).toBe(true);
+    expect(repeatsNgram([1, 2, 3, 1, 2], 3, 0)).toBe(false);
+  });
 });
 
 describe('banter-tdm/1 engine', () => {
@@ -88,6 +100,30 @@ describe('banter-tdm/1 engine', () => {
     const out = await collect(conv.step(toSlice(fixture.slices[0]), never));
     expect(out[0].type).toBe('text');
     expect((out[0] as { delta: string }).delta).toMatch(/[a-z0-9]/);
+    conv.close();
+    await registry2.close();
+  });
+
+  it('by default a reply that starts to loop ends instead: the piece that would repeat three pieces becomes <eos>', async () => {
+    const registry2 = new ModelRegistry();
+    const looping = await loadTdmModel(registry2, TDM_DIR);
+    const conv = looping.createConversation({
+      sampler: scripted(['it', 'is', 'the', 'a', 'it', 'is', 'the', 'a']),
+    });
+    const out = await collect(
+      conv.step(
+        {
+          text: 'can you help me',
+          signals: [{ type: 'end_of_turn', probability: 0.95 }],
+          startMs: 0,
+          endMs: 400,
+        },
+        never,
+      ),
+    );
+    const text = out.flatMap((o) => (o.type === 'text' ? [o.delta] : [])).join('');
+    expect(text).toBe('it is the a it is');
+    expect(out.at(-1)).toEqual({ type: 'end' });
     conv.close();
     await registry2.close();
   });

@@ -63,12 +63,19 @@ export interface TdmOptions {
    * PyTorch's raw decisions.
    */
   replyStartsWithWord: boolean;
+  /**
+   * A reply ends (`<eos>`) instead of repeating a run of this many pieces it already said. The
+   * small model, once out of things to say, loops ("i don't know i don't know i i i"), and a
+   * loop on the air holds the floor for nothing. 0 turns it off (PyTorch parity).
+   */
+  noRepeatNgram: number;
 }
 
 export const DEFAULT_TDM_OPTIONS: TdmOptions = {
   sampling: GREEDY,
   keepShare: 0.5,
   replyStartsWithWord: true,
+  noRepeatNgram: 3,
 };
 
 export interface TdmModel extends DuplexModel {
@@ -198,6 +205,7 @@ export async function createTdmModel(
           maxSliceTokens: section.max_slice_tokens,
           keepShare: opts.keepShare,
           noReplyStart: opts.replyStartsWithWord ? noReplyStart : new Set(),
+          noRepeatNgram: opts.noRepeatNgram,
           textPieces,
         },
         o.sampler ?? (sampling.temperature <= 0 ? greedy : createSampler(sampling)),
@@ -220,6 +228,8 @@ interface Vocabulary {
   noReplyStart: ReadonlySet<number>;
   /** Every text piece (not a special token). */
   textPieces: readonly number[];
+  /** See TdmOptions.noRepeatNgram. */
+  noRepeatNgram: number;
 }
 
 /** One slice of the stream: the caller's part (<u> ... <a>) and the model's decision tokens. */
@@ -239,6 +249,8 @@ export class TdmConversation implements DuplexConversation {
   private replies = 0;
   /** The current reply has written its first piece (the next one is not at its start). */
   private replyStarted = false;
+  /** The pieces the current reply wrote (for noRepeatNgram). */
+  private replyPieces: number[] = [];
   private heard: string | null = null;
   /** Pieces of the current reply whose slices were dropped to make room (they still count as said). */
   private droppedPieces: string[] = [];
@@ -298,6 +310,7 @@ export class TdmConversation implements DuplexConversation {
     while (!signal.aborted) {
       let next = this.sample(logits);
       if (this.reply < 0 && this.v.noReplyStart.has(next)) next = this.bestWordStart(logits);
+      if (this.reply >= 0 && repeatsNgram(this.replyPieces, next, this.v.noRepeatNgram)) next = ids.eos;
       const d = decisionOf(next, ids);
       if (d === 'user') {
         // "nothing more this slice": the next slice's <u> is written by the engine, the same token
@@ -323,11 +336,13 @@ export class TdmConversation implements DuplexConversation {
         this.heard = null;
         this.droppedPieces = [];
         this.replyStarted = false;
+        this.replyPieces = [];
       }
       const atStart = !this.replyStarted;
       this.replyStarted = true;
       cur.reply = this.reply;
       cur.decision.push(next);
+      this.replyPieces.push(next);
       logits = await this.decoder.feed([next]);
       yield { type: 'text', delta: pieceText(this.v.pieces[next], atStart) };
       if (++written >= maxSliceTokens) return;
@@ -447,4 +462,16 @@ export class TdmConversation implements DuplexConversation {
     this.decoder.reset();
     await this.resync(0);
   }
+}
+
+/** True when `next` after `said` would say again a run of `n` pieces already in `said` (n 0: never). */
+export function repeatsNgram(said: readonly number[], next: number, n: number): boolean {
+  if (n <= 0 || said.length < n) return false;
+  const tail = [...said.slice(said.length - (n - 1)), next];
+  for (let i = 0; i + n <= said.length; i++) {
+    let same = true;
+    for (let k = 0; k < n && same; k++) same = said[i + k] === tail[k];
+    if (same) return true;
+  }
+  return false;
 }

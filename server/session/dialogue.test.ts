@@ -122,6 +122,12 @@ function harness(
     say,
     advance,
     setPlayed: (ms: number) => (played = ms),
+    /** The caller, having heard `heardMs` of it, speaks over the reply: the session pauses it. */
+    bargeIn: (reply: ReplyHandle, heardMs: number) => {
+      played = heardMs;
+      reply.pause();
+      dialogue.bargedIn(reply);
+    },
     finishAll: () => finishes.splice(0).forEach((f) => f()),
   };
 }
@@ -196,9 +202,7 @@ describe('dialogue', () => {
     await h.say('hello there');
     const reply = h.replies[0];
     await flush();
-    h.setPlayed(250);
-    reply.pause();
-    h.dialogue.bargedIn(reply);
+    h.bargeIn(reply, 250);
     h.dialogue.speechStarted();
     await h.advance(500); // the model says continue, the caller is still speaking
     expect(reply.state).toBe('paused');
@@ -207,6 +211,34 @@ describe('dialogue', () => {
     expect(['playing', 'ending']).toContain(reply.state);
     expect(h.timeline.find((e) => e.event === 'resumed')).toMatchObject({ id: 'r0', heardMs: 200 });
     expect(h.model.abandoned).toEqual([]);
+  });
+
+  it('a sound that gave no words ends no turn: the model is not told the caller is done', async () => {
+    const h = harness(() => [{ type: 'idle' }]);
+    await h.say(''); // a cough the VAD let through; the recognizer heard nothing
+    await h.advance(2000);
+    expect(h.timeline.filter((e) => e.event === 'end_of_turn')).toEqual([]);
+    expect(h.model.slices.length).toBeGreaterThan(3);
+    expect(h.model.slices.some((s) => s.signals.some((x) => x.type === 'end_of_turn'))).toBe(false);
+    expect(h.model.slices[0].signals).toContainEqual({ type: 'voice' }); // the model did hear a sound
+  });
+
+  it('a backchannel that resumed a reply is not a turn: no end of turn is judged on it', async () => {
+    let spoke = false;
+    const h = harness((s) => {
+      if (spoke || !s.signals.some((x) => x.type === 'end_of_turn')) return [{ type: 'continue' }];
+      spoke = true;
+      return words('one two three four five');
+    });
+    await h.say('hello there');
+    const reply = h.replies[0];
+    await flush();
+    h.bargeIn(reply, 250);
+    await h.say('okay');
+    await h.advance(500);
+    expect(['playing', 'ending']).toContain(reply.state);
+    expect(h.model.slices.some((s) => s.text === 'okay')).toBe(true);
+    expect(h.timeline.filter((e) => e.event === 'end_of_turn').map((e) => e.text)).toEqual(['hello there']);
   });
 
   it('a reply with no word in it never goes on the air, and the model is told it played', async () => {

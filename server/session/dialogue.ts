@@ -158,8 +158,12 @@ export class Dialogue {
       this.givenWords = words.length;
     }
     if (t.kind !== 'final') return;
+    const uttered = this.givenWords;
     this.givenWords = 0;
-    if (!this.speaking && this.reply?.handle.state === 'paused') this.judgeBargeIn(t.stable);
+    if (!this.speaking && this.reply?.handle.state === 'paused' && this.judgeBargeIn(t.stable)) {
+      // A backchannel over a reply is not a turn: the model read it, the end-of-turn judge does not.
+      this.turnWords.splice(this.turnWords.length - uttered, uttered);
+    }
     if (this.awaitingFinal !== null && !this.speaking) {
       this.awaitingFinal = null;
       void this.judgeEndOfTurn();
@@ -207,15 +211,16 @@ export class Dialogue {
    * words: the caller has the floor; the reply is stopped at what they heard (the model is told
    * before it reads their words) and the words are answered as a new turn.
    */
-  private judgeBargeIn(said: string): void {
+  private judgeBargeIn(said: string): boolean {
     const reply = this.reply!;
     if (isBackchannel(said)) {
       this.resume(reply);
-      return;
+      return true;
     }
     const heard = this.heardText(reply, reply.handle.heardMs);
     this.queue.push({ abandon: heard });
     this.stopReply(reply);
+    return false;
   }
 
   close(): void {
@@ -230,6 +235,9 @@ export class Dialogue {
 
   private async judgeEndOfTurn(): Promise<void> {
     const text = this.turnWords.join(' ');
+    // With a recognizer, a sound that gave no words (a cough, a door, noise the VAD let through)
+    // ended nobody's turn: telling the model the caller is done would make it answer a noise.
+    if (this.ports.hasRecognizer && !text) return;
     let probability = 1;
     if (this.options.endOfTurn === 'model' && this.ports.endOfTurn && text) {
       try {

@@ -44,7 +44,12 @@ export class ClauseChunker {
     return out;
   }
 
-  /** The text is over: whatever is left is the last clause (or nothing). */
+  /** No clause is out yet and some words wait: the first clause could be said now (flush). */
+  get waitingForFirst(): boolean {
+    return this.emitted === 0 && /[\p{L}\p{N}]/u.test(this.pending);
+  }
+
+  /** The text is over (or paused, for the first clause): whatever is left is a clause (or nothing). */
   flush(): string[] {
     const rest = clean(this.pending);
     this.pending = '';

@@ -39,6 +39,18 @@ describe('clause chunker', () => {
     expect(c.flush()).toEqual(['Tonight at eight o']);
     expect(c.flush()).toEqual([]);
   });
+
+  it('says whether a first clause is waiting', () => {
+    const c = new ClauseChunker({ firstMaxWords: 3, maxWords: 5 });
+    expect(c.waitingForFirst).toBe(false);
+    c.push(' ');
+    expect(c.waitingForFirst).toBe(false);
+    c.push('Sure ');
+    expect(c.waitingForFirst).toBe(true);
+    expect(c.flush()).toEqual(['Sure']);
+    c.push('more ');
+    expect(c.waitingForFirst).toBe(false);
+  });
 });
 
 describe('flite synthesizer', () => {
@@ -55,6 +67,38 @@ describe('flite synthesizer', () => {
     for (let i = 1; i < words.length; i++)
       expect(words[i].startMs).toBeGreaterThanOrEqual(words[i - 1].endMs - 1);
     expect(words.at(-1)!.endMs).toBeLessThanOrEqual(total);
+  });
+
+  it('says a short first clause when the text pauses (a slice of the duplex model) instead of waiting for its third word', async () => {
+    let release!: () => void;
+    const later = new Promise<void>((resolve) => (release = resolve));
+    async function* slices(): AsyncIterable<string> {
+      yield 'Sure ';
+      await later; // the next slice's words come 400 ms later
+      yield 'I can help. ';
+    }
+    const synth = new FliteSynthesizer(engine, FliteOptions.parse({}));
+    const got: SynthesisChunk[] = [];
+    for await (const c of synth.synthesize(slices(), new AbortController().signal)) {
+      got.push(c);
+      if (got.length === 1) release();
+    }
+    expect(got[0].words.map((w) => w.text)).toEqual(['Sure']);
+    expect(got.flatMap((c) => c.words).map((w) => w.text)).toEqual(['Sure', 'I', 'can', 'help.']);
+    // With the wait off, the first audio waits for the clause: nothing comes until the text does.
+    const patient = new FliteSynthesizer(engine, FliteOptions.parse({ firstClauseWaitMs: 0 }));
+    let sent = false;
+    async function* slow(): AsyncIterable<string> {
+      yield 'Sure ';
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      sent = true;
+      yield 'I can help. ';
+    }
+    for await (const c of patient.synthesize(slow(), new AbortController().signal)) {
+      expect(sent).toBe(true);
+      expect(c.words[0]?.text ?? 'Sure').toBe('Sure');
+      break;
+    }
   });
 
   it('stops when its signal aborts, with nothing more after', async () => {

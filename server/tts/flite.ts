@@ -28,6 +28,13 @@ export const FliteOptions = z.strictObject({
   firstClauseWords: z.number().int().positive().default(DEFAULT_CLAUSES.firstMaxWords),
   /** The same for later clauses. Default 16. */
   clauseWords: z.number().int().positive().default(DEFAULT_CLAUSES.maxWords),
+  /**
+   * The first clause is said with fewer words than firstClauseWords when no more text comes for
+   * this long, ms: the duplex model writes a slice's words at once and the next ones a slice
+   * (400 ms) later, so waiting for a third word can cost a whole slice of first-audio latency.
+   * 0 waits for the clause to complete.
+   */
+  firstClauseWaitMs: z.number().nonnegative().default(60),
 });
 export type FliteOptions = z.infer<typeof FliteOptions>;
 
@@ -185,6 +192,11 @@ export function estimateWords(clause: string, pcm: Float32Array): SpokenWord[] {
   });
 }
 
+/** Resolves with null after ms (a timeout in a race that must not keep the process alive). */
+function pause(ms: number): Promise<null> {
+  return new Promise((resolve) => setTimeout(() => resolve(null), ms).unref());
+}
+
 export class FliteSynthesizer implements Synthesizer {
   readonly label: string;
 
@@ -224,9 +236,20 @@ export class FliteSynthesizer implements Synthesizer {
         offsetMs += (pcm.length * 1000) / PIPELINE_SAMPLE_RATE;
       }
     }.bind(this);
-    for await (const delta of text) {
+    const deltas = text[Symbol.asyncIterator]();
+    let next = deltas.next();
+    const wait = this.options.firstClauseWaitMs;
+    for (;;) {
+      const got = chunker.waitingForFirst && wait > 0 ? await Promise.race([next, pause(wait)]) : await next;
       if (signal.aborted) return;
-      yield* speak(chunker.push(delta));
+      if (got === null) {
+        // The text stopped for a while before the first clause was complete: say what there is.
+        yield* speak(chunker.flush());
+        continue;
+      }
+      if (got.done) break;
+      next = deltas.next();
+      yield* speak(chunker.push(got.value));
     }
     yield* speak(chunker.flush());
   }
