@@ -15,9 +15,11 @@ beforeAll(async () => {
   server = await startServer({
     port: 0,
     logger: pino({ level: 'silent' }),
-    // A budget most fuzz connections stay inside, so their later frames reach deeper states too;
-    // some still spend it (1008). The default budget has its own test.
-    limits: { errorBudget: { burst: 60, perSecond: 20 } },
+    // A budget no fuzz connection spends, so every script reaches its last frame and the codes
+    // the run must reach do not depend on how fast the machine sends (with a budget that refills
+    // in time, a slow run kept connections alive that a fast one closed early with 1008, and
+    // their closing frames, 1007 among them, never came). The budget has its own tests.
+    limits: { errorBudget: { burst: 100_000, perSecond: 0 } },
   });
 });
 afterAll(async () => {

@@ -149,6 +149,26 @@ describe('SimulatedCaller', () => {
     expect(c.placed[1].startMs).toBe(2500);
   });
 
+  it('does not count an early reply the caller heard stop before the step was due: it waits for the next', () => {
+    const c = new SimulatedCaller(
+      prepared([
+        { step: { kind: 'inquiry', text: 'a', gap_ms: 0 }, ms: 2000 },
+        {
+          step: { kind: 'interrupt', text: 'b', send_after: { event: 'output.start:reply', delay_ms: 1000 } },
+          ms: 400,
+        },
+      ]),
+    );
+    // A reply begun in the caller's pause (1500), cleared when they went on (1600); the real one at 2600.
+    drive(c, [
+      { name: 'output.start:reply', atMs: 1500 },
+      { name: 'audio.clear', atMs: 1600 },
+      { name: 'output.start:reply', atMs: 2600 },
+    ]);
+    expect(c.placed[1].startMs).toBe(3600);
+    expect(c.placed[1].trigger).toMatchObject({ eventMs: 2600 });
+  });
+
   it('mixes looped background noise under everything', () => {
     const bg = new Float32Array(FRAME_SAMPLES * 3).fill(0.01);
     const c = new SimulatedCaller(

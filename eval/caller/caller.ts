@@ -38,6 +38,9 @@ export interface SkippedStep {
   reason: string;
 }
 
+/** Observations that say the system's output stopped at the caller. */
+const OFF_AIR: ReadonlySet<string> = new Set(['audio.clear', 'output.end']);
+
 export interface ObservedEvent {
   name: string;
   atMs: number;
@@ -116,7 +119,10 @@ export class SimulatedCaller {
       }
       const when = step.send_after!;
       const seen = this.observed.find(
-        (e) => matches(e.name, when.event) && e.atMs >= Math.min(this.prevStartMs, this.dueAtMs),
+        (e) =>
+          matches(e.name, when.event) &&
+          e.atMs >= Math.min(this.prevStartMs, this.dueAtMs) &&
+          !this.wentOffAir(e.atMs, this.dueAtMs),
       );
       if (seen) {
         this.scheduledStart = Math.max(msToSample(seen.atMs + when.delay_ms), dueSample);
@@ -140,6 +146,17 @@ export class SimulatedCaller {
       this.endSample = Math.max(this.lastEndSample, msToSample(this.dueAtMs)) + msToSample(tail);
     }
     return null;
+  }
+
+  /**
+   * An output that started before the step was due (during the caller's previous step: an
+   * early reply) still counts, unless the caller already heard it stop (`audio.clear` or
+   * `output.end`) before then: a reply begun in the caller's pause and cut off by their going
+   * on is not the reply to talk over. Without this, the step fired at the caller's own end.
+   */
+  private wentOffAir(startedMs: number, dueMs: number): boolean {
+    if (startedMs >= dueMs) return false;
+    return this.observed.some((e) => OFF_AIR.has(e.name) && e.atMs >= startedMs && e.atMs < dueMs);
   }
 
   private begin(startSample: number): void {

@@ -39,7 +39,9 @@ export function eventMarks(events: RecordedEvent[]): ServerEventMark[] {
   const out: ServerEventMark[] = [];
   for (const { atMs, msg } of events) {
     if (!('t_ms' in msg)) continue;
-    const mark: ServerEventMark = { type: msg.type, tMs: msg.t_ms, atMs };
+    // turn.event marks are named by their event (turn.end_of_turn, ...): the stages table reads them.
+    const type = msg.type === 'turn.event' ? `turn.${msg.event}` : msg.type;
+    const mark: ServerEventMark = { type, tMs: msg.t_ms, atMs };
     if (msg.type === 'vad.speech_end') mark.startMs = msg.start_ms;
     if (msg.type === 'output.start') mark.kind = msg.kind;
     if (msg.type === 'output.end') mark.reason = msg.reason;

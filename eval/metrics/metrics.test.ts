@@ -209,6 +209,11 @@ describe('takeovers in mid-turn pauses (Full-Duplex-Bench TOR)', () => {
     expect([m.tor_pause.count, m.tor_pause.n]).toEqual([2, 4]);
     expect(m.tor_pause.value).toBeCloseTo(0.5, 6);
   });
+  it('3 of 4 pauses had system speech in them at all (the 300 ms, 1-word start counts here)', () => {
+    const m = metrics([t]);
+    expect([m.pause_onset.count, m.pause_onset.n]).toEqual([3, 4]);
+    expect(m.pause_onset.value).toBe(75);
+  });
   it('isTakeover follows FDB: >= 1 s of speech or > 3 words', () => {
     expect(isTakeover(t.system, t.words, t.system[0])).toBe(true);
     expect(isTakeover(t.system, t.words, t.system[1])).toBe(false);

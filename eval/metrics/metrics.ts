@@ -59,6 +59,8 @@ export interface Outcome {
   /** Pauses in the inquiry, and how many the system talked into (FDB takeover). */
   pauses: number;
   pauseTakeovers: number;
+  /** Pauses in which the system started to speak at all, even briefly (a takeover or not). */
+  pauseOnsets: number;
   /** After a false stop: did the system speak again within RESUME_WINDOW_MS? */
   resumed: boolean | null;
   /** When it spoke again (the silence a false stop cost the caller ends here), or null. */
@@ -136,6 +138,7 @@ export function scoreTimeline(t: Timeline): Outcome[] {
       replyWordMs: null,
       pauses: st.pauses.length,
       pauseTakeovers: 0,
+      pauseOnsets: 0,
       resumed: null,
       resumeMs: null,
       triggered: null,
@@ -165,6 +168,7 @@ export function scoreTimeline(t: Timeline): Outcome[] {
       }
       for (const p of st.pauses) {
         const talk = firstOnsetIn(t.system, p.startMs, p.endMs);
+        if (talk) o.pauseOnsets++;
         if (talk && isTakeover(t.system, t.words, talk)) o.pauseTakeovers++;
       }
     }

@@ -44,6 +44,7 @@ export const PUBLISHED: Record<string, PublishedFigure[]> = {
   ],
   resume: [],
   resume_gap: [],
+  pause_onset: [],
   vad_onset: [],
   vad_offset: [],
   vad_f1: [],

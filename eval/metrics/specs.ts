@@ -143,6 +143,17 @@ const TABLE = [
         : null,
   },
   {
+    key: 'pause_onset',
+    name: 'Speech in mid-turn pauses (any length)',
+    unit: '%',
+    better: 'lower',
+    definition:
+      'pauses inside an inquiry in which the system started to speak at all / pauses: TOR counts only takeovers of ≥ 1 s or > 3 words, so a system that starts and is cut off by the caller going on scores 0 there',
+    summary: 'rate',
+    cases: (f) => ({ hits: f.inquiries.reduce((n, o) => n + o.pauseOnsets, 0), of: pauseCount(f) }),
+    na: (f) => f.noReplies,
+  },
+  {
     key: 'tor_backchannel',
     name: 'TOR (backchannel): stop rate on caller backchannels',
     unit: 'ratio',

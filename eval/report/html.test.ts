@@ -25,6 +25,21 @@ describe('report page', () => {
     expect(html).toContain('data-dist="vad_onset"');
   });
 
+  it('shows where replies wait, stage by stage', () => {
+    const withStages = {
+      ...report,
+      replyStages: [
+        { type: 'vad.speech_end', label: 'speech end (server VAD)', medianMs: 480, p90Ms: 600, n: 3 },
+        { type: 'audible', label: 'reply audible at the caller (FSED)', medianMs: 900, p90Ms: 1100, n: 3 },
+      ],
+    };
+    const page = renderHtml(withStages);
+    expect(page).toContain('data-stage="vad.speech_end"');
+    expect(page).toContain('<td>900 ms</td>');
+    expect(metricsMarkdown(withStages)).toContain('| speech end (server VAD) | 480 ms | 600 ms | 3 |');
+    expect(renderHtml({ ...report, replyStages: [] })).toContain('No replies with turn-taking events');
+  });
+
   it('is self-contained: no scripts, links, images or fonts from anywhere', () => {
     expect(html).not.toMatch(/<script|<link|<img|@import|url\(|https?:\/\//i);
   });
@@ -41,7 +56,7 @@ describe('report page', () => {
 
   it('renders the metric table as Markdown for the docs', () => {
     const md = metricsMarkdown(report);
-    expect(md.split('\n')).toHaveLength(report.metrics.length + 2);
+    expect(md.split('\n\n')[0].split('\n')).toHaveLength(report.metrics.length + 2);
     expect(md).toContain('| SIR: success interrupt rate | 100.0% | 1/1 | Moshi 83.1% |');
   });
 });

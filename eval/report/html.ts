@@ -104,6 +104,20 @@ function counts(report: Report): string {
   return `<table class="counts"><tr><th>stimulus</th><th>scripted</th><th>played</th><th>while the system spoke</th><th>skipped</th></tr>${rows.join('')}</table>${reasons ? `<p class="def">Skipped steps wait for a system event that never came:</p><ul class="def">${reasons}</ul>` : ''}`;
 }
 
+/** Where replies wait, stage by stage (eval/metrics/stages.ts). */
+function stages(report: Report): string {
+  const rows = report.replyStages ?? [];
+  if (rows.length === 0) return '<p class="muted">No replies with turn-taking events in this run.</p>';
+  const max = Math.max(...rows.map((r) => r.p90Ms), 1);
+  const body = rows
+    .map(
+      (r) =>
+        `<tr data-stage="${esc(r.type)}"><td>${esc(r.label)}</td><td>${r.medianMs} ms</td><td>${r.p90Ms} ms</td><td>${r.n}</td><td><i style="display:inline-block;height:8px;width:${Math.round((160 * r.medianMs) / max)}px;background:#4a7bd0"></i></td></tr>`,
+    )
+    .join('');
+  return `<table class="counts"><tr><th>stage (arrival at the caller − end of the inquiry)</th><th>median</th><th>p90</th><th>n</th><th></th></tr>${body}</table>`;
+}
+
 /** The headline figures, with short labels. */
 const CARDS: Array<[MetricResult['key'], string]> = [
   ['sir', 'SIR (stopped inside the interruption)'],
@@ -195,6 +209,8 @@ ${cards(report)}
 ${report.metrics.map(metricRow).join('\n')}
 </tbody></table>
 <p class="def">System speech is timed by Silero VAD on what the caller heard; caller speech by the clean clips' ground truth; the system's words by pocketsphinx. n/a rows name the behaviour the server does not show yet.</p>
+<h2>Where a reply waits</h2>
+${stages(report)}
 <h2>Distributions</h2>
 ${distributions(report)}
 <h2>Stimuli</h2>

@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { aggregate } from '../metrics/aggregate.ts';
 import { scoreTimeline } from '../metrics/metrics.ts';
+import { replyStages } from '../metrics/stages.ts';
 import { median, percentile } from '../metrics/stats.ts';
 import type { Timeline } from '../metrics/timeline.ts';
 import { formatValue } from './format.ts';
@@ -70,6 +71,7 @@ export function buildReport(input: BuildReportInput): Report {
       skippedReasons,
     },
     metrics,
+    replyStages: replyStages(input.timelines, outcomes),
     conversations: input.timelines.map((t) => ({
       ...t,
       outcomes: outcomes.filter((o) => o.conversation === t.id),
@@ -96,5 +98,14 @@ export function metricsMarkdown(report: Report): string {
     const n = m.count !== undefined && m.unit !== 'ms' ? `${m.count}/${m.n}` : `${m.n}`;
     return `| ${m.name} | ${value} | ${n} | ${best} |`;
   });
-  return ['| metric | banter | n | best published |', '|---|---|---|---|', ...rows].join('\n');
+  const table = ['| metric | banter | n | best published |', '|---|---|---|---|', ...rows].join('\n');
+  const stages = report.replyStages ?? [];
+  if (stages.length === 0) return table;
+  return [
+    table,
+    '',
+    '| where a reply waits (arrival at the caller − end of the inquiry) | median | p90 | n |',
+    '|---|---|---|---|',
+    ...stages.map((s) => `| ${s.label} | ${s.medianMs} ms | ${s.p90Ms} ms | ${s.n} |`),
+  ].join('\n');
 }

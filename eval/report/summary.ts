@@ -18,6 +18,7 @@ export interface RunSummary {
   environment: Report['environment'];
   run: Report['run'];
   counts: Report['counts'];
+  replyStages: NonNullable<Report['replyStages']>;
   /** Each metric as the report has it, without its samples, with the best published figures as text. */
   metrics: Array<Omit<MetricResult, 'published' | 'values' | 'definition'> & { best_published: string[] }>;
 }
@@ -32,6 +33,7 @@ export function summarize(report: Report, commit: string): RunSummary {
     environment: report.environment,
     run: report.run,
     counts: report.counts,
+    replyStages: report.replyStages ?? [],
     metrics: report.metrics.map((m) => ({
       key: m.key,
       name: m.name,

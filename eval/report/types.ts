@@ -4,6 +4,7 @@
  */
 import type { MetricResult } from '../metrics/aggregate.ts';
 import type { Outcome } from '../metrics/metrics.ts';
+import type { StageFigure } from '../metrics/stages.ts';
 import type { Timeline } from '../metrics/timeline.ts';
 
 export const REPORT_FORMAT = 1;
@@ -49,5 +50,7 @@ export interface Report {
     skippedReasons: Record<string, number>;
   };
   metrics: MetricResult[];
+  /** Where the first speech delay of replies goes, stage by stage (eval/metrics/stages.ts); absent in older reports. */
+  replyStages?: StageFigure[];
   conversations: ReportConversation[];
 }

@@ -131,6 +131,10 @@ export async function runSession(
         break;
       case 'audio.clear':
         playback.clear();
+        caller.notify('audio.clear', clockMs);
+        break;
+      case 'output.end':
+        caller.notify('output.end', clockMs);
         break;
       case 'error':
         if (parsed.fatal) failure = `server error ${parsed.code}: ${parsed.message}`;

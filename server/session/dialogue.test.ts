@@ -241,6 +241,23 @@ describe('dialogue', () => {
     expect(h.timeline.filter((e) => e.event === 'end_of_turn').map((e) => e.text)).toEqual(['hello there']);
   });
 
+  it('a reply the session cuts at once (falseInterruption stop) is abandoned at what was heard: the model is told', async () => {
+    let spoke = false;
+    const h = harness((s) => {
+      if (spoke || !s.signals.some((x) => x.type === 'end_of_turn')) return [{ type: 'idle' }];
+      spoke = true;
+      return words('one two three four five');
+    });
+    await h.say('hello there');
+    const reply = h.replies[0];
+    await flush();
+    h.setPlayed(250);
+    reply.interrupt();
+    await flush();
+    expect(h.model.abandoned).toEqual(['one two three']);
+    expect(h.timeline.find((e) => e.event === 'truncated')).toMatchObject({ text: 'one two three' });
+  });
+
   it('a reply with no word in it never goes on the air, and the model is told it played', async () => {
     const h = harness((_s, n) =>
       n === 0 ? [{ type: 'text', delta: '.' }, { type: 'end' }] : [{ type: 'idle' }],

@@ -421,6 +421,13 @@ export class Dialogue {
       reply.text.end();
       this.lastReply = reply.written.join('');
       if (outcome.reason === 'done') this.slice.signals.push({ type: 'played' });
+      else {
+        // Cut by the session, not by this dialogue (a barge-in with falseInterruption 'stop'):
+        // the model is told its reply ended at what was heard, or it writes the rest as a new one.
+        this.lastReply = this.heardText(reply, outcome.heardMs);
+        this.queue.push({ abandon: this.lastReply });
+        void this.pump();
+      }
       this.ports.emit({
         type: 'timeline',
         event: outcome.reason === 'done' ? 'played' : 'truncated',

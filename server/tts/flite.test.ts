@@ -10,7 +10,7 @@ import type { Transcript } from '../asr/recognizer.ts';
 import { msForSamples } from '../audio/rates.ts';
 import { wordErrorRate } from '../../eval/metrics/wer.ts';
 import { ClauseChunker } from './clauses.ts';
-import { estimateWords, FliteEngine, FliteOptions, FliteSynthesizer } from './flite.ts';
+import { estimateWords, FliteEngine, FliteOptions, FliteSynthesizer, voicedSpan } from './flite.ts';
 import type { SynthesisChunk } from './synthesizer.ts';
 
 const engine = new FliteEngine();
@@ -99,6 +99,30 @@ describe('flite synthesizer', () => {
       expect(c.words[0]?.text ?? 'Sure').toBe('Sure');
       break;
     }
+  });
+
+  it("trims flite's padding: a reply starts within 40 ms of its audio, and clauses are 0.1-0.25 s apart", async () => {
+    const synth = new FliteSynthesizer(engine, FliteOptions.parse({}));
+    const chunks = await collect(
+      synth.synthesize(deltas('Sure, I can help you with that.'), new AbortController().signal),
+    );
+    const pcm = Float32Array.from(chunks.flatMap((c) => [...c.pcm]));
+    expect(msForSamples(voicedSpan(pcm).start)).toBeLessThanOrEqual(40);
+    // The silence between "Sure," and the next clause: the longest quiet run inside the voiced span.
+    const frame = 160;
+    let run = 0;
+    let longest = 0;
+    const { start, end } = voicedSpan(pcm);
+    for (let at = start; at + frame <= end; at += frame) {
+      let sum = 0;
+      for (let i = at; i < at + frame; i++) sum += pcm[i] * pcm[i];
+      run = Math.sqrt(sum / frame) < 10 ** (-45 / 20) ? run + 1 : 0;
+      longest = Math.max(longest, run);
+    }
+    expect(longest * 10).toBeGreaterThanOrEqual(100);
+    expect(longest * 10).toBeLessThanOrEqual(250);
+    const padded = await engine.synthesize('Sure,', 'slt');
+    expect(msForSamples(voicedSpan(padded).start)).toBeGreaterThan(100); // what flite itself gives
   });
 
   it('stops when its signal aborts, with nothing more after', async () => {

@@ -35,6 +35,13 @@ export const FliteOptions = z.strictObject({
    * 0 waits for the clause to complete.
    */
   firstClauseWaitMs: z.number().nonnegative().default(60),
+  /**
+   * Silence kept before and after each clause's voiced span, ms. flite pads every utterance
+   * with about 180 ms of silence before and 240 ms after: at a reply's start that is first
+   * speech delay for nothing, and between clauses a 0.4 s gap where a speaker pauses 0.1-0.2 s.
+   */
+  clauseLeadMs: z.number().nonnegative().default(20),
+  clauseTailMs: z.number().nonnegative().default(150),
 });
 export type FliteOptions = z.infer<typeof FliteOptions>;
 
@@ -159,24 +166,33 @@ export class FliteEngine {
   }
 }
 
-/** The voiced span of a clause: first and last 10 ms frame above -45 dBFS (flite pads with silence). */
+/**
+ * The voiced span of a clause: from the first to the last run of at least two 10 ms frames
+ * above -45 dBFS. flite pads with silence, and its WASI build starts every utterance with a
+ * one-frame click that is not speech.
+ */
 export function voicedSpan(pcm: Float32Array): { start: number; end: number } {
   const frame = samplesForMs(10);
   const threshold = 10 ** (-45 / 20);
   let start = -1;
   let end = -1;
+  let runStart = -1;
   for (let at = 0; at < pcm.length; at += frame) {
     let sum = 0;
     const stop = Math.min(pcm.length, at + frame);
     for (let i = at; i < stop; i++) sum += pcm[i] * pcm[i];
-    if (Math.sqrt(sum / (stop - at)) < threshold) continue;
-    if (start < 0) start = at;
+    if (Math.sqrt(sum / (stop - at)) < threshold) {
+      runStart = -1;
+      continue;
+    }
+    if (runStart < 0) runStart = at;
+    if (at - runStart < frame) continue; // a lone loud frame is a click, not speech
+    if (start < 0) start = runStart;
     end = stop;
   }
   return start < 0 ? { start: 0, end: pcm.length } : { start, end };
 }
 
-/** Word positions in a clause's audio, ms from its first sample: the voiced span shared by letters. */
 export function estimateWords(clause: string, pcm: Float32Array): SpokenWord[] {
   const words = clause.split(/\s+/).filter(Boolean);
   if (words.length === 0) return [];
@@ -190,6 +206,16 @@ export function estimateWords(clause: string, pcm: Float32Array): SpokenWord[] {
     at += weights[i] * msPer;
     return word;
   });
+}
+
+/** The clause's audio with at most leadMs of silence before its voiced span and tailMs after it. */
+export function trimSilence(pcm: Float32Array, leadMs: number, tailMs: number): Float32Array {
+  const { start, end } = voicedSpan(pcm);
+  if (end <= start) return pcm;
+  return pcm.subarray(
+    Math.max(0, start - samplesForMs(leadMs)),
+    Math.min(pcm.length, end + samplesForMs(tailMs)),
+  );
 }
 
 /** Resolves with null after ms (a timeout in a race that must not keep the process alive). */
@@ -217,7 +243,11 @@ export class FliteSynthesizer implements Synthesizer {
     const speak = async function* (this: FliteSynthesizer, clauses: string[]) {
       for (const clause of clauses) {
         if (signal.aborted) return;
-        const pcm = await this.engine.synthesize(clause, this.options.voice);
+        const pcm = trimSilence(
+          await this.engine.synthesize(clause, this.options.voice),
+          this.options.clauseLeadMs,
+          this.options.clauseTailMs,
+        );
         if (signal.aborted) return;
         const words = estimateWords(clause, pcm).map((w) => ({
           ...w,
