@@ -137,6 +137,16 @@ const words = (text: string): SliceOutput[] => [
   { type: 'end' },
 ];
 
+/** A model that answers the first end of turn with `text` and otherwise says `rest`. */
+function answersOnce(text: string, rest: 'idle' | 'continue') {
+  let spoke = false;
+  return (s: UserSlice): SliceOutput[] => {
+    if (spoke || !s.signals.some((x) => x.type === 'end_of_turn')) return [{ type: rest }];
+    spoke = true;
+    return words(text);
+  };
+}
+
 describe('dialogue', () => {
   it('slices start with the caller; an end of turn closes one early with its probability and words, and the answer is spoken', async () => {
     const h = harness((s) =>
@@ -224,12 +234,7 @@ describe('dialogue', () => {
   });
 
   it('a backchannel that resumed a reply is not a turn: no end of turn is judged on it', async () => {
-    let spoke = false;
-    const h = harness((s) => {
-      if (spoke || !s.signals.some((x) => x.type === 'end_of_turn')) return [{ type: 'continue' }];
-      spoke = true;
-      return words('one two three four five');
-    });
+    const h = harness(answersOnce('one two three four five', 'continue'));
     await h.say('hello there');
     const reply = h.replies[0];
     await flush();
@@ -242,12 +247,7 @@ describe('dialogue', () => {
   });
 
   it('a reply the session cuts at once (falseInterruption stop) is abandoned at what was heard: the model is told', async () => {
-    let spoke = false;
-    const h = harness((s) => {
-      if (spoke || !s.signals.some((x) => x.type === 'end_of_turn')) return [{ type: 'idle' }];
-      spoke = true;
-      return words('one two three four five');
-    });
+    const h = harness(answersOnce('one two three four five', 'idle'));
     await h.say('hello there');
     const reply = h.replies[0];
     await flush();
