@@ -97,13 +97,14 @@ export async function runSuite(
     greetingText ??= localGreetingText();
   }
   const url = o.url ?? server!.url;
+  const commit = checkoutCommit();
   const info: RunInfo = {
     url,
     local: o.url ? null : o.inProcess ? 'in process' : 'own process',
     vad: null,
     maxLagMs: 0,
     sessionsFailed: 0,
-    ...(checkoutCommit() ? { commit: checkoutCommit()! } : {}),
+    ...(commit ? { commit } : {}),
   };
   try {
     o.progress.phase(`converse x${o.concurrency}`, prepared.length);

@@ -7,10 +7,18 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPocketsphinxRecognizer, PocketsphinxOptions } from '../asr/pocketsphinx-recognizer.ts';
 import type { Transcript } from '../asr/recognizer.ts';
+import { concatFloat32 } from '../audio/buffers.ts';
 import { msForSamples } from '../audio/rates.ts';
 import { wordErrorRate } from '../../eval/metrics/wer.ts';
 import { ClauseChunker } from './clauses.ts';
-import { estimateWords, FliteEngine, FliteOptions, FliteSynthesizer, voicedSpan } from './flite.ts';
+import {
+  estimateWords,
+  FliteEngine,
+  FliteOptions,
+  FliteSynthesizer,
+  trimSilence,
+  voicedSpan,
+} from './flite.ts';
 import type { SynthesisChunk } from './synthesizer.ts';
 
 const engine = new FliteEngine();
@@ -106,7 +114,7 @@ describe('flite synthesizer', () => {
     const chunks = await collect(
       synth.synthesize(deltas('Sure, I can help you with that.'), new AbortController().signal),
     );
-    const pcm = Float32Array.from(chunks.flatMap((c) => [...c.pcm]));
+    const pcm = concatFloat32(chunks.map((c) => c.pcm));
     expect(msForSamples(voicedSpan(pcm).start)).toBeLessThanOrEqual(40);
     // The silence between "Sure," and the next clause: the longest quiet run inside the voiced span.
     const frame = 160;
@@ -123,6 +131,10 @@ describe('flite synthesizer', () => {
     expect(longest * 10).toBeLessThanOrEqual(250);
     const padded = await engine.synthesize('Sure,', 'slt');
     expect(msForSamples(voicedSpan(padded).start)).toBeGreaterThan(100); // what flite itself gives
+    // The span trimSilence hands to word placement is the trimmed audio's own.
+    const trimmed = trimSilence(padded, 20, 150);
+    expect(trimmed.span).toEqual(voicedSpan(trimmed.pcm));
+    expect(msForSamples(trimmed.span.start)).toBeLessThanOrEqual(30);
   });
 
   it('stops when its signal aborts, with nothing more after', async () => {

@@ -193,10 +193,14 @@ export function voicedSpan(pcm: Float32Array): { start: number; end: number } {
   return start < 0 ? { start: 0, end: pcm.length } : { start, end };
 }
 
-export function estimateWords(clause: string, pcm: Float32Array): SpokenWord[] {
+export function estimateWords(
+  clause: string,
+  pcm: Float32Array,
+  span: { start: number; end: number } = voicedSpan(pcm),
+): SpokenWord[] {
   const words = clause.split(/\s+/).filter(Boolean);
   if (words.length === 0) return [];
-  const { start, end } = voicedSpan(pcm);
+  const { start, end } = span;
   const weights = words.map((w) => w.replace(/[^\p{L}\p{N}]/gu, '').length + 1);
   const total = weights.reduce((a, b) => a + b, 0);
   const msPer = ((end - start) * 1000) / PIPELINE_SAMPLE_RATE / total;
@@ -208,14 +212,20 @@ export function estimateWords(clause: string, pcm: Float32Array): SpokenWord[] {
   });
 }
 
-/** The clause's audio with at most leadMs of silence before its voiced span and tailMs after it. */
-export function trimSilence(pcm: Float32Array, leadMs: number, tailMs: number): Float32Array {
-  const { start, end } = voicedSpan(pcm);
-  if (end <= start) return pcm;
-  return pcm.subarray(
-    Math.max(0, start - samplesForMs(leadMs)),
-    Math.min(pcm.length, end + samplesForMs(tailMs)),
-  );
+/**
+ * The clause's audio with at most leadMs of silence before its voiced span and tailMs after it,
+ * and that span in the trimmed audio (so word placement does not scan the audio again).
+ */
+export function trimSilence(
+  pcm: Float32Array,
+  leadMs: number,
+  tailMs: number,
+): { pcm: Float32Array; span: { start: number; end: number } } {
+  const span = voicedSpan(pcm);
+  if (span.end <= span.start) return { pcm, span };
+  const from = Math.max(0, span.start - samplesForMs(leadMs));
+  const to = Math.min(pcm.length, span.end + samplesForMs(tailMs));
+  return { pcm: pcm.subarray(from, to), span: { start: span.start - from, end: span.end - from } };
 }
 
 /** Resolves with null after ms (a timeout in a race that must not keep the process alive). */
@@ -243,13 +253,13 @@ export class FliteSynthesizer implements Synthesizer {
     const speak = async function* (this: FliteSynthesizer, clauses: string[]) {
       for (const clause of clauses) {
         if (signal.aborted) return;
-        const pcm = trimSilence(
+        const { pcm, span } = trimSilence(
           await this.engine.synthesize(clause, this.options.voice),
           this.options.clauseLeadMs,
           this.options.clauseTailMs,
         );
         if (signal.aborted) return;
-        const words = estimateWords(clause, pcm).map((w) => ({
+        const words = estimateWords(clause, pcm, span).map((w) => ({
           ...w,
           startMs: w.startMs + offsetMs,
           endMs: w.endMs + offsetMs,
