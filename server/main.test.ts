@@ -2,6 +2,7 @@
  * `npm start` as the real process: worker processes sharing the port, a worker that dies is
  * replaced, and SIGTERM drains every worker (callers told, closed with 1001) before exit 0.
  */
+import { spawnSync } from 'node:child_process';
 import { get } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { spawnServer } from './testing/spawn-server.ts';
@@ -22,6 +23,28 @@ const health = (port: number) =>
   });
 
 describe('npm start (server/main.ts)', () => {
+  it.each([
+    [['--answer-by-ms', 'abc'], /invalid configuration: turnTaking\.answerByMs/],
+    [['--end-of-turn', 'maybe'], /invalid configuration: turnTaking\.endOfTurn/],
+    [['--vad-hangover-ms=-5'], /invalid configuration: vad\.redemptionMs/],
+    [['--no-such-flag'], /Unknown option '--no-such-flag'/],
+  ])(
+    '%j: one line naming what is wrong, no stack trace, exit 2',
+    (args, why) => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', ...args], {
+        cwd: new URL('..', import.meta.url).pathname,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+      });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^banter cannot start: /m);
+      expect(r.stderr).toMatch(why);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    },
+    60_000,
+  );
+
   it('runs one worker per --workers on one port, and replaces a worker that dies', async () => {
     const s = await spawnMain(['--workers', '2', '--log-level', 'warn']);
     try {

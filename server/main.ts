@@ -11,6 +11,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import express from 'express';
 import { AggregatorRegistry } from 'prom-client';
+import { z } from 'zod';
 import { metricsGuard } from './app.ts';
 import { ModelError, configFromEnvironment, resolveConfig, startServer } from './index.ts';
 import { AuthConfigError, createAuthenticator } from './limits/auth.ts';
@@ -34,13 +35,36 @@ function workerCount(argv: string[], env: NodeJS.ProcessEnv): { count: number; r
 }
 
 const { count, rest: argv } = workerCount(process.argv.slice(2), process.env);
+// Flags and environment are checked once, before any worker starts: a bad value is one line and
+// exit 2, not a parser's stack trace from every worker.
+const overrides = configOrExit(argv, process.env);
+
+/** The configuration overrides, or exit 2 naming the flag or field that is wrong. */
+function configOrExit(args: string[], env: NodeJS.ProcessEnv): ReturnType<typeof configFromEnvironment> {
+  try {
+    const o = configFromEnvironment(args, env);
+    resolveConfig(o);
+    return o;
+  } catch (err) {
+    if (err instanceof z.ZodError) {
+      const issues = err.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ');
+      console.error(`banter cannot start: invalid configuration: ${issues}`);
+    } else if (
+      err instanceof TypeError &&
+      String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')
+    ) {
+      console.error(`banter cannot start: ${err.message}`);
+    } else throw err;
+    process.exit(2);
+  }
+}
 
 if (cluster.isPrimary && count > 1) await supervise(count);
 else await serve(cluster.isWorker);
 
 /** One server in this process (a worker, or the whole server with --workers 1). */
 async function serve(isWorker: boolean): Promise<void> {
-  const server = await startServer(configFromEnvironment(argv, process.env)).catch((err: unknown) => {
+  const server = await startServer(overrides).catch((err: unknown) => {
     if (!(err instanceof ModelError) && !(err instanceof AuthConfigError)) throw err;
     // A one-line reason instead of a stack trace: the operator's fix is in the model folder or the auth options.
     console.error(`banter cannot start: ${err.message}`);
@@ -63,7 +87,7 @@ async function serve(isWorker: boolean): Promise<void> {
 
 /** --metrics-port: the primary serves /metrics summed over every worker (behind the same auth as the workers'). */
 async function serveClusterMetrics(): Promise<void> {
-  const config = resolveConfig(configFromEnvironment(argv, process.env));
+  const config = resolveConfig(overrides);
   if (config.metricsPort === undefined) return;
   const auth = await createAuthenticator(config.auth, config.host).catch((err: unknown) => {
     console.error(`banter cannot start: ${err instanceof Error ? err.message : String(err)}`);
