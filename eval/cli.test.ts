@@ -10,7 +10,6 @@ const cli = (args: string[]) =>
     cwd: new URL('..', import.meta.url).pathname,
     encoding: 'utf8',
     timeout: 60_000,
-    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
   });
 
 describe('eval cli', () => {

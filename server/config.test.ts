@@ -69,6 +69,24 @@ describe('server configuration', () => {
     );
   });
 
+  it('trusts a reverse proxy for the client address by flag or environment, off by default', () => {
+    const trust = (argv: string[], env: Record<string, string>) =>
+      resolveConfig(configFromEnvironment(argv, env)).trustProxy;
+    expect(defaultConfig.trustProxy).toBe(false);
+    expect(trust(['--trust-proxy'], {})).toBe(true);
+    expect(trust([], { BANTER_TRUST_PROXY: '1' })).toBe(true);
+    expect(trust([], { BANTER_TRUST_PROXY: 'false' })).toBe(false);
+    expect(() => trust([], { BANTER_TRUST_PROXY: 'maybe' })).toThrow(/trustProxy/);
+  });
+
+  it('sets the idle timeout by flag or environment (0 turns it off)', () => {
+    expect(defaultConfig.limits.idleTimeoutMs).toBe(60_000);
+    expect(resolveConfig(configFromEnvironment(['--idle-timeout-ms', '0'], {})).limits.idleTimeoutMs).toBe(0);
+    expect(
+      resolveConfig(configFromEnvironment([], { BANTER_IDLE_TIMEOUT_MS: '5000' })).limits.idleTimeoutMs,
+    ).toBe(5000);
+  });
+
   it('selects the recognizer by flag or environment', () => {
     expect(defaultConfig.asr).toMatchObject({ backend: DEFAULT_ASR_BACKEND, feed: { preRollMs: 200 } });
     expect(defaultConfig.asr.modelPath).toMatch(/models\/asr$/);

@@ -119,6 +119,8 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
       'max-sessions': { type: 'string' },
       'metrics-port': { type: 'string' },
       'max-connections-per-address': { type: 'string' },
+      'idle-timeout-ms': { type: 'string' },
+      'trust-proxy': { type: 'boolean' },
     },
     strict: true,
   });
@@ -192,8 +194,23 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
   if (maxSessions !== undefined) limits.maxSessions = Number(maxSessions);
   const perAddress = pick(values['max-connections-per-address'], 'BANTER_MAX_CONNECTIONS_PER_ADDRESS');
   if (perAddress !== undefined) limits.maxConnectionsPerAddress = Number(perAddress);
+  const idle = pick(values['idle-timeout-ms'], 'BANTER_IDLE_TIMEOUT_MS');
+  if (idle !== undefined) limits.idleTimeoutMs = Number(idle);
   if (Object.keys(limits).length > 0) out.limits = limits;
+  // A boolean: the flag alone, or BANTER_TRUST_PROXY=1/true (0/false/empty leave it off).
+  if (values['trust-proxy'] === true) out.trustProxy = true;
+  else if (env.BANTER_TRUST_PROXY !== undefined)
+    out.trustProxy = parseBooleanEnv('BANTER_TRUST_PROXY', env.BANTER_TRUST_PROXY);
   const logLevel = pick(values['log-level'], 'BANTER_LOG_LEVEL');
   if (logLevel) out.logLevel = logLevel;
   return out as ConfigOverrides;
+}
+
+/** An on/off environment variable: 1/true/yes or 0/false/no/empty; anything else is a configuration error. */
+function parseBooleanEnv(name: string, value: string): boolean | string {
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['', '0', 'false', 'no', 'off'].includes(v)) return false;
+  // Left as the string, so the schema rejects it with the key's name (configOrExit's one line).
+  return value;
 }

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, type RunningServer, type StartOptions } from './app.ts';
+import { SHUTDOWN_DRAIN_MS } from './session/budgets.ts';
 import { StreamClient, sleep } from './testing/stream-client.ts';
 
 const quiet = pino({ level: 'silent' });
@@ -81,6 +82,45 @@ describe('connection limits', () => {
     await started.close();
   });
 
+  it('closes a started session that sends nothing at all: idle_timeout, 1008', async () => {
+    const s = await serve({ limits: { idleTimeoutMs: 300 } });
+    const silent = await StreamClient.start(s.url, { greeting: false });
+    const streaming = await StreamClient.start(s.url, { greeting: false });
+    // 20 ms of silence every 100 ms: a caller streaming audio is never idle, however quiet.
+    const frame = new Uint8Array(640);
+    const pump = setInterval(() => streaming.sendBinary(frame, 20), 100);
+    try {
+      await silent.whenClosed();
+      expect(silent.messages('error')).toMatchObject([{ code: 'idle_timeout', fatal: true }]);
+      expect(silent.closeCode).toBe(1008);
+      await sleep(500);
+      expect(streaming.closeCode).toBeNull();
+    } finally {
+      clearInterval(pump);
+    }
+    await streaming.close();
+  });
+
+  it('logs who opened a session: the forwarded address behind a trusted proxy, and the origin', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const opened = async (trustProxy: boolean) => {
+      const s = await serve({ logger, trustProxy, auth: { allowedOrigins: ['https://app.example'] } });
+      const ws = new WebSocket(s.url, {
+        headers: { 'X-Forwarded-For': '203.0.113.7, 10.0.0.2', Origin: 'https://app.example' },
+      });
+      await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
+      await sleep(50);
+      ws.close();
+      await server?.close();
+      server = null;
+      return lines.filter((l) => l.msg === 'session opened').at(-1);
+    };
+    expect(await opened(true)).toMatchObject({ address: '203.0.113.7', origin: 'https://app.example' });
+    // Without trustProxy the header is the client's own claim: the socket's address is logged.
+    expect(await opened(false)).toMatchObject({ address: '127.0.0.1', origin: 'https://app.example' });
+  });
+
   it('drops a peer that stops answering pings (heartbeat)', async () => {
     const s = await serve({ limits: { heartbeatMs: 150 } });
     // A raw TCP client that completes the upgrade and then never reads or answers again.
@@ -138,6 +178,7 @@ describe('graceful drain', () => {
     const s = await serve();
     const caller = await StreamClient.start(s.url, { greeting: false });
     const leaving = await StreamClient.start(s.url, { greeting: false });
+    const t0 = Date.now();
     const closing = s.close({ deadlineMs: 800 });
     server = null;
 
@@ -156,14 +197,19 @@ describe('graceful drain', () => {
     await caller.whenClosed();
     expect(caller.closeCode).toBe(1001);
     expect(leaving.closeCode).toBe(1000);
+    // Closed at the deadline, not before it (a bound, not a speed check: the slack is generous).
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(800 - 20);
   });
 
   it('a client that never reads cannot hold the exit past the deadline', async () => {
     const s = await serve({ writer: { stallTimeoutMs: 60_000 } });
     const stuck = await StreamClient.start(s.url); // greeting on: the server has audio to send
     (stuck.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const t0 = Date.now();
     await s.close({ deadlineMs: 300 });
     server = null;
     expect(s.sessions.size).toBe(0);
+    // The exit waits at most the deadline plus the input drain, never for the stuck reader.
+    expect(Date.now() - t0).toBeLessThan(300 + SHUTDOWN_DRAIN_MS + 2000);
   });
 });

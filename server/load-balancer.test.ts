@@ -28,7 +28,7 @@ function freePort(): Promise<number> {
 
 function banter(port: number): Promise<SpawnedServer> {
   return spawnServer({
-    args: ['--port', String(port), '--workers', '1', '--log-level', 'warn'],
+    args: ['--port', String(port), '--workers', '1', '--log-level', 'warn', '--trust-proxy'],
     env: { BANTER_SHUTDOWN_DEADLINE_MS: '1500' },
   });
 }

@@ -23,6 +23,18 @@ const health = (port: number) =>
   });
 
 describe('npm start (server/main.ts)', () => {
+  it('npm reads the project .npmrc without a warning (install scripts off, hooks off)', () => {
+    // The old `onnxruntime-node-install=skip` key made npm warn "Unknown project config" on
+    // every command; `ignore-scripts` is a key npm knows.
+    const r = spawnSync('npm', ['config', 'get', 'ignore-scripts'], {
+      cwd: new URL('..', import.meta.url).pathname,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.stdout.trim()).toBe('true');
+    expect(r.stderr).not.toMatch(/warn/i);
+  });
+
   it.each([
     [['--answer-by-ms', 'abc'], /invalid configuration: turnTaking\.answerByMs/],
     [['--end-of-turn', 'maybe'], /invalid configuration: turnTaking\.endOfTurn/],
@@ -35,7 +47,6 @@ describe('npm start (server/main.ts)', () => {
         cwd: new URL('..', import.meta.url).pathname,
         encoding: 'utf8',
         timeout: 60_000,
-        env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
       });
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/^banter cannot start: /m);
@@ -96,6 +107,38 @@ describe('npm start (server/main.ts)', () => {
     expect(await s.exited).toBe(0);
     expect(s.output().match(/banter draining/g)).toHaveLength(2);
     expect(s.output().match(/banter stopped/g)).toHaveLength(2);
+  }, 60_000);
+
+  it('Ctrl-C (SIGINT to the whole process group) drains the workers once, as SIGTERM does', async () => {
+    const s = await spawnServer({
+      args: ['--port', '0', '--workers', '2', '--log-level', 'info'],
+      env: { BANTER_SHUTDOWN_DEADLINE_MS: '600' },
+      detached: true,
+    });
+    const url = `ws://127.0.0.1:${s.port}/v1/stream`;
+    const callers = await Promise.all(
+      Array.from({ length: 2 }, () => StreamClient.start(url, { greeting: false })),
+    );
+    process.kill(-s.child.pid!, 'SIGINT');
+    for (const caller of callers) {
+      expect((await caller.waitFor('error')).message).toMatchObject({ code: 'shutting_down' });
+    }
+    await Promise.all(callers.map((c) => c.whenClosed()));
+    expect(callers.map((c) => c.closeCode)).toEqual([1001, 1001]);
+    expect(await s.exited).toBe(0);
+  }, 60_000);
+
+  it('a second signal during the drain exits at once (code 1), without waiting for the deadline', async () => {
+    const s = await spawnMain(['--workers', '1'], { BANTER_SHUTDOWN_DEADLINE_MS: '600000' });
+    const caller = await StreamClient.start(`ws://127.0.0.1:${s.port}/v1/stream`, { greeting: false });
+    s.child.kill('SIGTERM');
+    expect((await caller.waitFor('error')).message).toMatchObject({
+      code: 'shutting_down',
+      deadline_ms: 600000,
+    });
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(1);
+    await caller.whenClosed();
   }, 60_000);
 
   it('--metrics-port serves /metrics summed over every worker', async () => {

@@ -76,7 +76,10 @@ async function serve(isWorker: boolean): Promise<void> {
   // First signal: drain (health 503, new calls refused, callers told, closed at the deadline), exit 0.
   // A second signal: exit at once.
   let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // Ctrl-C in a terminal sends SIGINT to the whole process group: a worker leaves it to the
+  // primary, which relays one SIGTERM (else the relay would count as this worker's second signal).
+  if (isWorker) process.on('SIGINT', () => {});
+  for (const signal of isWorker ? (['SIGTERM'] as const) : (['SIGINT', 'SIGTERM'] as const)) {
     process.on(signal, () => {
       if (stopping) process.exit(1);
       stopping = true;

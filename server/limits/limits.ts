@@ -27,6 +27,13 @@ export const ConnectionLimits = z.strictObject({
   /** A connection that has not sent an accepted session.start this long after opening is closed (handshake_timeout, 1008), ms. Default 10000. */
   handshakeTimeoutMs: z.number().positive().default(10_000),
   /**
+   * A session on which the caller has sent nothing at all (no audio, no control message) this
+   * long is closed (idle_timeout, 1008): a client that answers pings but never streams would
+   * hold a session slot for ever. Callers stream audio all the time, even in silence, so a
+   * minute of nothing means a stuck client. 0 turns it off. Default 60000.
+   */
+  idleTimeoutMs: z.number().nonnegative().default(60_000),
+  /**
    * WebSocket ping period, ms: a peer that has not answered the last ping when the next is due is
    * gone (a vanished phone, a dead NAT) and its connection is dropped. Default 15000.
    */

@@ -78,6 +78,11 @@ export const ERRORS = {
     closeCode: CLOSE_CODES.policyViolation,
     text: 'no session.start accepted in time; closing',
   },
+  idle_timeout: {
+    fatal: true,
+    closeCode: CLOSE_CODES.policyViolation,
+    text: 'nothing received from this client for too long; closing',
+  },
   internal: { fatal: true, closeCode: CLOSE_CODES.internal, text: 'internal server error' },
   /** Not fatal by itself: the session goes on until `deadline_ms`, then closes with 1001. */
   shutting_down: { fatal: false, text: 'server is shutting down; this session closes at the deadline' },

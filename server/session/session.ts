@@ -95,6 +95,9 @@ export class Session {
   /** Control messages this caller may still send (config.limits.controlRate). */
   private readonly controlRate: TokenBucket;
   private handshakeTimer: NodeJS.Timeout | null;
+  /** Wall-clock ms of the caller's last frame of any kind (config.limits.idleTimeoutMs). */
+  private lastHeardAt = Date.now();
+  private idleTimer: NodeJS.Timeout | null = null;
   /** What this caller's token allows (the personalized VAD reads `voiceprint`). */
   readonly grants: Grants;
 
@@ -113,6 +116,7 @@ export class Session {
     this.controlRate = new TokenBucket(ctx.config.limits.controlRate);
     this.handshakeTimer = null;
     this.armHandshakeTimer();
+    this.armIdleTimer();
     this.input = new InputQueue({
       maxBacklogMs: ctx.config.maxInputBacklogMs,
       pause: () => link.pause(),
@@ -185,6 +189,7 @@ export class Session {
 
   private route(input: SessionInput): void {
     if (this.state === 'closed') return;
+    if (input.type !== 'hangup' && input.type !== 'fault') this.lastHeardAt = Date.now();
     // Every text frame from the caller counts (audio is bounded by the input backlog instead).
     const fromCaller = input.type !== 'audio' && input.type !== 'hangup' && input.type !== 'fault';
     if (fromCaller && !this.controlRate.take()) return this.report('rate_limited');
@@ -232,6 +237,29 @@ export class Session {
   private clearHandshakeTimer(): void {
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
+  }
+
+  /**
+   * Closes a connection the caller has sent nothing on (no audio, no control) for
+   * limits.idleTimeoutMs: a client that answers pings but never speaks would hold a session
+   * slot for ever. One timer per session, re-armed for the remainder rather than per frame.
+   */
+  private armIdleTimer(): void {
+    const limitMs = this.ctx.config.limits.idleTimeoutMs;
+    if (limitMs <= 0) return;
+    const check = () => {
+      if (this.state === 'closed') return;
+      const quietMs = Date.now() - this.lastHeardAt;
+      if (quietMs >= limitMs) return this.fail('idle_timeout');
+      this.idleTimer = setTimeout(check, limitMs - quietMs).unref();
+    };
+    this.idleTimer = setTimeout(check, limitMs).unref();
+  }
+
+  private clearTimers(): void {
+    this.clearHandshakeTimer();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
   }
 
   private onFault(err: unknown): void {
@@ -463,7 +491,7 @@ export class Session {
   /** The connection is gone: finish what was accepted, then release per-session state. */
   private hangup(): void {
     this.state = 'closed';
-    this.clearHandshakeTimer();
+    this.clearTimers();
     this.dialogue?.close();
     this.playout.close();
     this.input.enqueue(() => this.flushSpeech());
@@ -493,7 +521,7 @@ export class Session {
   private close(code: number, reason: string): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.clearHandshakeTimer();
+    this.clearTimers();
     this.dialogue?.close();
     this.playout.close();
     this.link.close(code, reason);

@@ -28,6 +28,8 @@ export interface SpawnOptions {
   timeoutMs?: number;
   /** Print its stderr here as well (benchmarks show the server's warnings). */
   inheritStderr?: boolean;
+  /** Its own process group (pid = group id), so a test can signal the group as a terminal's Ctrl-C does. */
+  detached?: boolean;
 }
 
 export async function spawnServer(options: SpawnOptions = {}): Promise<SpawnedServer> {
@@ -37,7 +39,8 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<SpawnedSe
     {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', options.inheritStderr ? 'inherit' : 'pipe'],
-      env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', ...options.env },
+      detached: options.detached ?? false,
+      env: { ...process.env, ...options.env },
     },
   );
   let out = '';
