@@ -10,6 +10,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ModelRegistry, bundledModelDir } from '../server/models/registry.ts';
 import { type EotDetector, loadEotDetector } from '../server/turn-taking/eot.ts';
+import { latencyStats, timeCalls } from './timing.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -34,22 +35,7 @@ function transcriptOf(eot: EotDetector, tokens: number, context: string): string
   return words.join(' ');
 }
 
-function stats(ms: number[]): { median: number; p90: number; p99: number; mean: number } {
-  const s = [...ms].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return { median: q(0.5), p90: q(0.9), p99: q(0.99), mean: ms.reduce((a, b) => a + b, 0) / ms.length };
-}
-
-async function time(fn: () => unknown): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const out: number[] = [];
-  for (let i = 0; i < calls; i++) {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return out;
-}
+const time = (fn: () => unknown, n = calls) => timeCalls(fn, n, warmup);
 
 const registry = new ModelRegistry({ intraOpThreads: 1 });
 const eot = await loadEotDetector(dir, registry);
@@ -58,8 +44,8 @@ const rows: string[] = [];
 for (const tokens of [32, 128]) {
   const text = transcriptOf(eot, tokens, context);
   const n = eot.encode(text, context).length;
-  const predict = stats(await time(() => eot.predict(text, context)));
-  const encode = stats(await time(() => eot.encode(text, context)));
+  const predict = latencyStats(await time(() => eot.predict(text, context)));
+  const encode = latencyStats(await time(() => eot.encode(text, context)));
   rows.push(
     `| ${n} | ${predict.median.toFixed(3)} | ${predict.p90.toFixed(3)} | ${predict.p99.toFixed(3)} | ${predict.mean.toFixed(3)} | ${encode.median.toFixed(3)} |`,
   );

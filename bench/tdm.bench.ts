@@ -21,6 +21,7 @@ import { signalsFromTokens } from '../server/duplex-llm/tdm-stream.ts';
 import { argmax } from '../server/duplex-llm/sampling.ts';
 import { type TdmConversation, loadTdmModel } from '../server/duplex-llm/tdm-model.ts';
 import { ModelRegistry, bundledModelDir } from '../server/models/registry.ts';
+import { latencyStats } from './timing.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -56,12 +57,6 @@ async function warmConversation(sampler?: (l: Float32Array) => number): Promise<
   const conv = model.createConversation(sampler ? { sampler } : {});
   for (const s of fixture.slices) for await (const _ of conv.step(toSlice(s), never)) void _;
   return conv;
-}
-
-function stats(ms: number[]) {
-  const s = [...ms].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return { median: q(0.5), p90: q(0.9), p99: q(0.99) };
 }
 
 /** Times `reps` single slices on the warmed history; every 8 slices the history is rebuilt so its length stays put. */
@@ -128,12 +123,12 @@ console.log(`TDM model ${model.label}, slice ${model.sliceMs} ms, ${reps} reps, 
 console.log('| slice | history (tokens) | median ms | p90 ms | p99 ms | share of the slice (median) |');
 console.log('|---|---|---|---|---|---|');
 for (const [name, r] of rows) {
-  const s = stats(r.ms);
+  const s = latencyStats(r.ms);
   console.log(
     `| ${name} | ${r.history} | ${s.median.toFixed(2)} | ${s.p90.toFixed(2)} | ${s.p99.toFixed(2)} | ${((100 * s.median) / model.sliceMs).toFixed(1)}% |`,
   );
 }
-const c = stats(compact);
+const c = latencyStats(compact);
 console.log(
   `| compaction (drop to half, recompute) | ${model.maxPositions} | ${c.median.toFixed(2)} | ${c.p90.toFixed(2)} | ${c.p99.toFixed(2)} | ${((100 * c.median) / model.sliceMs).toFixed(1)}% |`,
 );

@@ -30,6 +30,7 @@ import {
   type Caller,
 } from './limits/auth.ts';
 import { loadEotDetector } from './turn-taking/eot.ts';
+import { loadSpeakerEncoder } from './speaker/speaker-encoder.ts';
 import { loadRecognizer } from './asr/recognizers.ts';
 import { loadLlm } from './duplex-llm/backends.ts';
 import { loadSynthesizer } from './tts/synthesizers.ts';
@@ -69,7 +70,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await models.close(); // an in-process caller (a test, the evaluator) keeps running: release what did load
     throw err;
   });
-  const { eot, vadModel, greeting, recognizer, llm, tts } = loaded;
+  const { eot, vadModel, greeting, recognizer, speakerEncoder, llm, tts } = loaded;
   const auth = await createAuthenticator(config.auth, config.host).catch(async (err: unknown) => {
     await models.close();
     throw err;
@@ -80,6 +81,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     vadModel,
     eot,
     recognizer,
+    speakerEncoder,
     duplex: llm?.duplex ?? null,
     synthesizer: tts?.synthesizer ?? null,
     greeting,
@@ -112,6 +114,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       asr: recognizer?.label ?? null,
       llm: llm?.duplex.label ?? null,
       tts: tts?.synthesizer.label ?? null,
+      speaker: speakerEncoder ? `${speakerEncoder.label} (${config.speaker.mode})` : null,
     });
   });
   // banter's own model for any OpenAI client (and for banter's OpenAI backend on another instance).
@@ -296,7 +299,18 @@ async function loadModels(config: ServerConfig, models: ModelRegistry) {
     registry: models,
   });
   const recognizer = await loadRecognizer(config.asr, models);
+  // The encoder loads only when the gate is on: a server on the plain VAD needs no speaker model.
+  const speakerEncoder =
+    config.speaker.mode === 'off' ? null : await loadSpeakerEncoder(config.speaker.modelPath, models);
   const llm = await loadLlm(config.llm, models);
   const tts = await loadSynthesizer(config.tts);
-  return { eot, vadModel, recognizer, llm, tts, greeting: await loadGreeting(config.greetingPath) };
+  return {
+    eot,
+    vadModel,
+    recognizer,
+    speakerEncoder,
+    llm,
+    tts,
+    greeting: await loadGreeting(config.greetingPath),
+  };
 }

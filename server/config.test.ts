@@ -79,6 +79,20 @@ describe('server configuration', () => {
     expect(() => trust([], { BANTER_TRUST_PROXY: 'maybe' })).toThrow(/trustProxy/);
   });
 
+  it('turns the speaker gate on and picks its encoder by flag or environment (off by default)', () => {
+    expect(defaultConfig.speaker.mode).toBe('off');
+    expect(defaultConfig.speaker.modelPath).toMatch(/models\/speaker$/);
+    expect(resolveConfig(configFromEnvironment(['--speaker-gate', 'verify'], {})).speaker.mode).toBe(
+      'verify',
+    );
+    expect(
+      resolveConfig(
+        configFromEnvironment([], { BANTER_SPEAKER_GATE: 'verify', BANTER_SPEAKER_MODEL: '/m/cam' }),
+      ).speaker,
+    ).toMatchObject({ mode: 'verify', modelPath: '/m/cam', firstDecisionMs: 250 });
+    expect(() => resolveConfig(configFromEnvironment(['--speaker-gate', 'maybe'], {}))).toThrow(/speaker/);
+  });
+
   it('sets the idle timeout by flag or environment (0 turns it off)', () => {
     expect(defaultConfig.limits.idleTimeoutMs).toBe(60_000);
     expect(resolveConfig(configFromEnvironment(['--idle-timeout-ms', '0'], {})).limits.idleTimeoutMs).toBe(0);

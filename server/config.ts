@@ -16,6 +16,7 @@ import { LlmOptions } from './duplex-llm/backends.ts';
 import { TtsOptions } from './tts/synthesizers.ts';
 import { ConnectionLimits } from './limits/limits.ts';
 import { AuthOptions } from './limits/auth.ts';
+import { SpeakerGateOptions } from './speaker/floor-gate.ts';
 
 const repoPath = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url));
 
@@ -44,6 +45,11 @@ export const ServerConfig = z.strictObject({
   /** The speech synthesizer: flite (default) or none (server/tts/synthesizers.ts). */
   tts: TtsOptions.prefault({}),
   turnTaking: TurnTakingOptions.prefault({}),
+  /** Who may take the floor (server/speaker/floor-gate.ts): the speaker gate and its encoder's folder. */
+  speaker: SpeakerGateOptions.extend({
+    /** The speaker encoder's model folder (banter's own, or a WeSpeaker/3D-Speaker export with a manifest). */
+    modelPath: z.string().default(repoPath('models/speaker')),
+  }).prefault({}),
   /** Greeting played on session.ready (16-bit WAV, any rate). */
   greetingPath: z.string().default(repoPath('fixtures/audio/greeting.wav')),
   /** Hard cap on one WebSocket message, bytes: ws closes with 1009 above it. Default 1 MiB. */
@@ -79,7 +85,7 @@ export type ServerConfig = z.infer<typeof ServerConfig>;
 
 export const defaultConfig: ServerConfig = ServerConfig.parse({});
 
-type Nested = 'vad' | 'writer' | 'turnTaking' | 'asr' | 'llm' | 'tts' | 'limits' | 'auth';
+type Nested = 'vad' | 'writer' | 'turnTaking' | 'speaker' | 'asr' | 'llm' | 'tts' | 'limits' | 'auth';
 export type ConfigOverrides = Partial<Omit<ServerConfig, Nested>> & {
   [K in Nested]?: Partial<ServerConfig[K]>;
 };
@@ -121,6 +127,8 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
       'max-connections-per-address': { type: 'string' },
       'idle-timeout-ms': { type: 'string' },
       'trust-proxy': { type: 'boolean' },
+      'speaker-gate': { type: 'string' },
+      'speaker-model': { type: 'string' },
     },
     strict: true,
   });
@@ -169,6 +177,12 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
   const answerBy = pick(values['answer-by-ms'], 'BANTER_ANSWER_BY_MS');
   if (answerBy !== undefined) turnTaking.answerByMs = Number(answerBy);
   if (Object.keys(turnTaking).length > 0) out.turnTaking = turnTaking;
+  const speaker: Record<string, unknown> = {};
+  const gate = pick(values['speaker-gate'], 'BANTER_SPEAKER_GATE');
+  if (gate) speaker.mode = gate;
+  const speakerModel = pick(values['speaker-model'], 'BANTER_SPEAKER_MODEL');
+  if (speakerModel) speaker.modelPath = speakerModel;
+  if (Object.keys(speaker).length > 0) out.speaker = speaker;
   const greeting = pick(values.greeting, 'BANTER_GREETING');
   if (greeting) out.greetingPath = greeting;
   const deadline = pick(values['shutdown-deadline-ms'], 'BANTER_SHUTDOWN_DEADLINE_MS');

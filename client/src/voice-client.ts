@@ -282,6 +282,12 @@ export class VoiceClient {
         this.log('speech', `heard: "${msg.text}"`);
         this.onChange();
         return;
+      case 'speaker':
+        if (msg.event === 'enrolled')
+          this.log('speech', `voiceprint made from ${msg.speech_ms} ms of your speech`);
+        else if (msg.event === 'other')
+          this.log('speech', `another voice or noise ignored (score ${msg.score})`);
+        return;
       case 'error':
         this.log('error', `${msg.code}: ${msg.message}${msg.fatal ? ' (fatal)' : ''}`);
         return;

@@ -34,6 +34,7 @@ const everyEvent: Record<SessionEvent['type'], SessionEvent> = {
     },
   },
   marker: { type: 'marker', id: 'm1', atMs: 3000 },
+  speaker: { type: 'speaker', event: 'primary', atMs: 5230.6, startMs: 4960, score: 0.41234 },
   timeline: {
     type: 'timeline',
     event: 'paused',

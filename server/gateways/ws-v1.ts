@@ -61,6 +61,7 @@ export function parseTextFrame(text: string): SessionInput {
         output: msg.output ?? { encoding: 'pcm16' },
         greeting: msg.greeting !== false,
         clock: msg.clock ?? 'realtime',
+        ...(msg.enroll_ms === undefined ? {} : { enrollMs: msg.enroll_ms }),
       };
     case 'playback':
       return { type: 'playback', positionMs: msg.position_ms };
@@ -143,6 +144,15 @@ export function toWireMessage(event: SessionEvent): ServerMessage {
         ...(event.probability === undefined ? {} : { probability: event.probability }),
         ...(event.text === undefined ? {} : { text: event.text }),
         ...(event.heardMs === undefined ? {} : { heard_ms: Math.round(event.heardMs) }),
+      };
+    case 'speaker':
+      return {
+        type: 'speaker',
+        event: event.event,
+        t_ms: Math.round(event.atMs),
+        ...(event.startMs === undefined ? {} : { start_ms: Math.round(event.startMs) }),
+        ...(event.score === undefined ? {} : { score: Math.round(event.score * 1000) / 1000 }),
+        ...(event.speechMs === undefined ? {} : { speech_ms: Math.round(event.speechMs) }),
       };
     case 'error':
       return {

@@ -68,6 +68,10 @@ export const ERRORS = {
     fatal: false,
     text: 'the speech synthesizer failed; the reply was cut and the session goes on listening',
   },
+  enrollment_failed: {
+    fatal: false,
+    text: 'too little speech in the enrollment audio; the voiceprint will be made from the call',
+  },
   too_many_errors: {
     fatal: true,
     closeCode: CLOSE_CODES.policyViolation,

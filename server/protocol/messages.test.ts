@@ -11,6 +11,7 @@ const clientExamples: Record<(typeof CLIENT_MESSAGE_TYPES)[number], unknown> = {
     output: { encoding: 'mulaw', sample_rate: 8000 },
     greeting: false,
     clock: 'audio',
+    enroll_ms: 4000,
   },
   marker: { type: 'marker', id: 'm-1' },
   playback: { type: 'playback', position_ms: 1234.5 },
@@ -61,6 +62,7 @@ const serverExamples: Record<(typeof SERVER_MESSAGE_TYPES)[number], unknown> = {
       { word: 'book', start_ms: 1530, end_ms: 1900 },
     ],
   },
+  speaker: { type: 'speaker', event: 'other', t_ms: 5120, start_ms: 4400, score: 0.081 },
   marker: { type: 'marker', id: 'm-1', t_ms: 4832 },
   error: { type: 'error', code: 'bad_json', message: 'x', fatal: false },
 };

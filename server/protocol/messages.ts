@@ -55,6 +55,13 @@ export const SessionStart = z.strictObject({
    * stream faster than real time and still get output aligned to its input.
    */
   clock: z.enum(['realtime', 'audio']).optional(),
+  /**
+   * With the speaker gate on: the caller's first `enroll_ms` of audio is an enrollment
+   * recording (the app asked them to say a sentence). Their voiceprint is made from the speech
+   * in it (`speaker` `enrolled`), it is not a turn, and the greeting plays after it. Ignored
+   * when the gate is off.
+   */
+  enroll_ms: z.number().int().min(1000).max(30_000).optional(),
 });
 
 export const ClientMarker = z.strictObject({
@@ -203,6 +210,26 @@ export const TurnEvent = z.strictObject({
   heard_ms: timeMs.optional(),
 });
 
+/** What the speaker gate (personalized VAD) decided: docs/protocol.md, "Speaker events". */
+export const SPEAKER_EVENTS = ['enrolled', 'primary', 'other'] as const;
+
+export const SpeakerEventMessage = z.strictObject({
+  type: z.literal('speaker'),
+  /**
+   * enrolled: the caller's voiceprint exists from now on; primary: the stretch of speech that
+   * began at `start_ms` is the caller's and may take the floor; other: it ended without matching
+   * the voiceprint (another voice, or noise) and was left alone.
+   */
+  event: z.enum(SPEAKER_EVENTS),
+  t_ms: timeMs,
+  /** primary, other: onset of the stretch judged. */
+  start_ms: timeMs.optional(),
+  /** primary, other: its best cosine similarity with the voiceprint. */
+  score: z.number().min(-1).max(1).optional(),
+  /** enrolled: ms of speech the voiceprint was made from. */
+  speech_ms: timeMs.optional(),
+});
+
 export const ServerMarker = z.strictObject({
   type: z.literal('marker'),
   id: z.string(),
@@ -229,6 +256,7 @@ export const ServerMessage = z.discriminatedUnion('type', [
   AsrPartial,
   AsrFinal,
   TurnEvent,
+  SpeakerEventMessage,
   ServerMarker,
   ErrorEvent,
 ]);

@@ -13,7 +13,15 @@ export type OutputClock = 'realtime' | 'audio';
 
 export type SessionInput =
   /** The caller's handshake, already checked against the wire's protocol version. */
-  | { type: 'start'; input: AudioFormat; output: OutputFormat; greeting: boolean; clock: OutputClock }
+  | {
+      type: 'start';
+      input: AudioFormat;
+      output: OutputFormat;
+      greeting: boolean;
+      clock: OutputClock;
+      /** The caller's first ms of audio are an enrollment recording (speaker gate). */
+      enrollMs?: number;
+    }
   /** One frame of caller audio in the negotiated input encoding. */
   | { type: 'audio'; data: Uint8Array }
   /** How much of the output stream the caller has played. */
@@ -55,6 +63,15 @@ export type SessionEvent =
   | { type: 'transcript'; transcript: Transcript }
   | { type: 'marker'; id: string; atMs: number }
   | TimelineEvent
+  /** The speaker gate's decisions (protocol `speaker`); scores are cosines with the voiceprint. */
+  | {
+      type: 'speaker';
+      event: 'enrolled' | 'primary' | 'other';
+      atMs: number;
+      startMs?: number;
+      score?: number;
+      speechMs?: number;
+    }
   | { type: 'error'; code: ErrorCode; message: string; fatal: boolean; deadlineMs?: number };
 
 /** One entry of a turn's timeline (see the wire's turn.event for what each field means per event). */

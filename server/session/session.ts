@@ -35,6 +35,8 @@ import { executeTurnEffects } from './effects.ts';
 import type { CallerLink, SessionInput } from './events.ts';
 import { InputQueue } from './input-queue.ts';
 import { Playout } from './playout.ts';
+import { FloorGate, type GateDecision } from '../speaker/floor-gate.ts';
+import type { SpeakerEncoder } from '../speaker/speaker-gate.ts';
 import { Producers } from './producers.ts';
 import { playPcm, type ReplyHandle } from './reply.ts';
 
@@ -50,6 +52,8 @@ export interface SessionContext {
   duplex: DuplexModel | null;
   /** The speech synthesizer (config.tts). */
   synthesizer: Synthesizer | null;
+  /** Speaker encoder for the floor gate (config.speaker); null or absent: every voice may barge in. */
+  speakerEncoder?: SpeakerEncoder | null;
   /** Greeting audio at the pipeline rate. */
   greeting: Float32Array;
   metrics: Metrics;
@@ -95,6 +99,17 @@ export class Session {
   /** Control messages this caller may still send (config.limits.controlRate). */
   private readonly controlRate: TokenBucket;
   private handshakeTimer: NodeJS.Timeout | null;
+  /** Who may take the floor (config.speaker.mode 'verify'); null: every voice the VAD hears. */
+  private gate: FloorGate | null = null;
+  /**
+   * With a gate: the stretch of speech now open (or ended, awaiting its verdict), and whether
+   * the dialogue was told of it. The dialogue hears only speech the gate let take the floor.
+   */
+  private floor: { startMs: number; endMs: number | null; told: boolean } | null = null;
+  /** An explicit enrollment recording in progress (session.start `enroll_ms`): until when, then the greeting? */
+  private enrollment: { untilMs: number; greeting: boolean } | null = null;
+  /** Recent stretches the gate judged another voice's: their transcripts are not the caller's words. */
+  private othersSpeech: { startMs: number; endMs: number }[] = [];
   /** Wall-clock ms of the caller's last frame of any kind (config.limits.idleTimeoutMs). */
   private lastHeardAt = Date.now();
   private idleTimer: NodeJS.Timeout | null = null;
@@ -305,6 +320,15 @@ export class Session {
         encoder.destroy(); // the decoder is the session's now: dispose() releases it
         throw err;
       }
+      const speakerEncoder = this.ctx.speakerEncoder;
+      if (speakerEncoder && this.ctx.config.speaker.mode !== 'off') {
+        this.gate = new FloorGate(
+          speakerEncoder,
+          this.ctx.config.speaker,
+          (d) => this.onGateDecision(d),
+          (err) => this.log.warn({ err }, 'speaker gate could not score speech'),
+        );
+      }
       const recognizer = this.ctx.recognizer;
       if (recognizer) {
         const stream = recognizer.createStream((t) => this.onTranscript(t));
@@ -329,7 +353,11 @@ export class Session {
         atMs: this.clockMs,
       });
       this.log.info({ input: msg.input, output: msg.output }, 'session started');
-      if (msg.greeting && this.ctx.greeting.length > 0) this.playGreeting();
+      const greet = msg.greeting && this.ctx.greeting.length > 0;
+      // An enrollment recording comes first; the greeting waits for the voiceprint.
+      if (this.gate && msg.enrollMs)
+        this.enrollment = { untilMs: this.clockMs + msg.enrollMs, greeting: greet };
+      else if (greet) this.playGreeting();
     });
   }
 
@@ -360,15 +388,36 @@ export class Session {
   }
 
   private async processAudio(samples: Float32Array): Promise<void> {
+    if (this.enrollment) return this.enrollFrom(samples);
     await this.detector?.push(samples, (events, frame) => {
       this.ctx.metrics.framesProcessed.inc();
       this.asr?.frame(frame, this.clockMs - msForSamples(frame.length), events);
       this.onSpeech(events);
+      this.gate?.frame(frame, events, this.clockMs, this.playout.isPlaying);
       this.playout.tick();
       for (const name of this.turns.dueTimers(this.clockMs)) this.dispatch({ type: 'timer', name });
       this.dialogue?.tick();
     });
+    // The gate's scores of this audio land before the next audio is processed: decisions keep their order.
+    await this.gate?.idle();
     await this.asrIdle();
+  }
+
+  /**
+   * Audio of the enrollment recording: it goes to the gate only (no turn, no barge-in, no
+   * transcript). Once `enroll_ms` of it has been heard the voiceprint is made and the greeting plays.
+   */
+  private async enrollFrom(samples: Float32Array): Promise<void> {
+    const e = this.enrollment!;
+    await this.detector?.push(samples, (events, frame) => {
+      this.ctx.metrics.framesProcessed.inc();
+      this.gate?.enrollFrame(frame, events);
+    });
+    if (this.clockMs < e.untilMs) return;
+    this.enrollment = null;
+    this.detector?.flush(); // speech still open in the recording is not the caller's first turn
+    if (!(await this.gate!.finishEnrollment(this.clockMs))) this.report('enrollment_failed');
+    if (e.greeting && this.state === 'running') this.playGreeting();
   }
 
   /** Waits for the recognizer to catch up; a failing one is reported once and dropped, the session goes on. */
@@ -387,22 +436,83 @@ export class Session {
     this.ctx.metrics.transcripts.inc({ kind: t.kind });
     this.playout.send({ type: 'transcript', transcript: t });
     const text = [t.stable, t.unstable].filter(Boolean).join(' ');
+    // Another voice's words (the gate said so) are shown to the client, never given to the dialogue.
+    if (this.fromOtherVoice(t)) return;
     this.dispatch({ type: 'transcript', kind: t.kind, text, endMs: t.endMs });
     this.dialogue?.transcript(t);
+  }
+
+  /** True for a final transcript of a stretch the gate judged another voice's (consumed once). */
+  private fromOtherVoice(t: Transcript): boolean {
+    if (t.kind !== 'final') return false;
+    const i = this.othersSpeech.findIndex((o) => {
+      const overlap = Math.min(o.endMs, t.endMs) - Math.max(o.startMs, t.startMs);
+      return overlap >= 0.5 * (o.endMs - o.startMs);
+    });
+    if (i < 0) return false;
+    this.othersSpeech.splice(i, 1);
+    return true;
   }
 
   private onSpeech(events: VadEvent[]): void {
     for (const e of events) {
       if (e.type === 'speech_start') {
         this.playout.send({ type: 'speech_start', atMs: e.startMs });
-        this.dialogue?.speechStarted();
+        if (this.gate) this.floor = { startMs: e.startMs, endMs: null, told: false };
+        else this.dialogue?.speechStarted();
         this.dispatch({ type: 'speech_start', startMs: e.startMs, outputPlaying: this.playout.isPlaying });
+        // Without a gate every voice may take the floor at once; with one, the gate says when.
+        if (!this.gate)
+          this.dispatch({
+            type: 'primary_speech',
+            startMs: e.startMs,
+            outputPlaying: this.playout.isPlaying,
+            score: null,
+          });
       } else {
         this.playout.send({ type: 'speech_end', atMs: e.endMs, startMs: e.startMs });
         this.dispatch({ type: 'speech_end', startMs: e.startMs, endMs: e.endMs });
-        this.dialogue?.speechEnded();
+        if (!this.gate) this.dialogue?.speechEnded();
+        else if (this.floor?.told) {
+          this.dialogue?.speechEnded();
+          this.floor = null;
+        } else if (this.floor) this.floor.endMs = e.endMs; // its verdict comes with the gate's last score
       }
     }
+  }
+
+  /** The floor gate judged a stretch of speech, or made a voiceprint. */
+  private onGateDecision(d: GateDecision): void {
+    if (this.state === 'closed') return;
+    if (d.type === 'enrolled') {
+      this.playout.send({ type: 'speaker', event: 'enrolled', atMs: d.atMs, speechMs: d.speechMs });
+      return;
+    }
+    // 'primary' with a null score is every stretch before enrollment: the VAD events say it already.
+    if (d.score !== null) {
+      this.playout.send({ type: 'speaker', event: d.type, atMs: d.atMs, startMs: d.startMs, score: d.score });
+    }
+    const f = this.floor?.startMs === d.startMs ? this.floor : null;
+    if (d.type === 'other') {
+      if (f) this.othersSpeech.push({ startMs: f.startMs, endMs: f.endMs ?? d.atMs });
+      if (this.othersSpeech.length > 8) this.othersSpeech.shift();
+      this.floor = null;
+      return;
+    }
+    if (f && !f.told) {
+      f.told = true;
+      this.dialogue?.speechStarted();
+      if (f.endMs !== null) {
+        this.dialogue?.speechEnded();
+        this.floor = null;
+      }
+    }
+    this.dispatch({
+      type: 'primary_speech',
+      startMs: d.startMs,
+      outputPlaying: this.playout.isPlaying,
+      score: d.score,
+    });
   }
 
   /** Closes open speech (the stream is over) and waits for its final transcript. */
@@ -410,6 +520,8 @@ export class Session {
     const events = this.detector?.flush() ?? [];
     this.asr?.flush(events);
     this.onSpeech(events);
+    this.gate?.flush(events, this.clockMs);
+    await this.gate?.idle();
     await this.asrIdle();
   }
 

@@ -1,8 +1,10 @@
 /**
- * The personalized VAD's seam (the stage arrives with the pVAD issue): per frame, how likely
- * it is that the enrolled primary speaker is the one speaking, so that noise and other voices
- * never take the floor. A speaker encoder (fbank in, L2-normalized embedding out) enrolls the
- * caller; the gate compares each stretch of speech with that voiceprint.
+ * The personalized VAD's seams. A speaker encoder (fbank in, L2-normalized embedding out:
+ * ./speaker-encoder.ts loads banter's and WeSpeaker/3D-Speaker models) makes the caller's
+ * voiceprint. The baseline that uses it today is ./floor-gate.ts: Silero finds speech, the
+ * gate scores each stretch against the voiceprint. `SpeakerGate` below is the seam of the
+ * learned frame-level model still to come (issue 13): per VAD frame, how likely it is that
+ * the enrolled caller is the one speaking.
  */
 
 export interface SpeakerEmbedding {
@@ -17,6 +19,11 @@ export interface SpeakerEncoder {
   readonly dimension: number;
   /** Embedding of speech at the pipeline rate. */
   embed(samples: Float32Array): Promise<SpeakerEmbedding>;
+  /**
+   * Same-voice thresholds by length of the stretch scored (banter's: the cosine only 5% of
+   * other voices reach, set on its dev speakers), when the model comes with them.
+   */
+  readonly thresholds?: readonly { speech_ms: number; cosine: number }[];
 }
 
 /** One session's gate. Calls to process must not overlap. */

@@ -13,6 +13,13 @@ const start = (outputPlaying: boolean, startMs = 1000): TurnEvent => ({
   startMs,
   outputPlaying,
 });
+/** Speech that may take the floor (no speaker gate: every voice, right after its start). */
+const claim = (outputPlaying: boolean, startMs = 1000): TurnEvent => ({
+  type: 'primary_speech',
+  startMs,
+  outputPlaying,
+  score: null,
+});
 
 /** Runs scripted [event, nowMs] pairs through one controller; returns every effect with its time. */
 function script(policies: readonly TurnPolicy[], steps: [TurnEvent, number][]) {
@@ -28,8 +35,10 @@ describe('turn-taking controller: barge-in on voice activity', () => {
     const { c, effects } = script(policies, [
       [{ type: 'reply_start', id: 'g1', interruptible: true }, 0],
       [start(true, 1600), 1676],
+      [claim(true, 1600), 1676],
       [{ type: 'speech_end', startMs: 1600, endMs: 2400 }, 2800],
       [start(true, 3000), 3076],
+      [claim(true, 3000), 3076],
     ]);
     expect(effects).toEqual([{ now: 1676, type: 'interrupt', replyId: 'g1', reason: 'barge_in' }]);
     expect(c.state.reply).toBeNull();
@@ -41,15 +50,22 @@ describe('turn-taking controller: barge-in on voice activity', () => {
       script(policies, [
         [{ type: 'reply_start', id: 'a', interruptible: true }, 0],
         [start(false), 100],
+        [claim(false), 100],
       ]).effects,
     ).toEqual([]);
     expect(
       script(policies, [
         [{ type: 'reply_start', id: 'b', interruptible: false }, 0],
         [start(true), 100],
+        [claim(true), 100],
       ]).effects,
     ).toEqual([]);
-    expect(script(policies, [[start(true), 100]]).effects).toEqual([]);
+    expect(
+      script(policies, [
+        [start(true), 100],
+        [claim(true), 100],
+      ]).effects,
+    ).toEqual([]);
   });
 
   it('a reply that ended is not cut later; a stale end does not clear the next reply', () => {
@@ -57,6 +73,7 @@ describe('turn-taking controller: barge-in on voice activity', () => {
       [{ type: 'reply_start', id: 'a', interruptible: true }, 0],
       [{ type: 'reply_end', id: 'a', reason: 'done' }, 500],
       [start(true), 600],
+      [claim(true), 600],
       [{ type: 'reply_start', id: 'b', interruptible: true }, 700],
       [{ type: 'reply_end', id: 'a', reason: 'done' }, 800],
     ]);
@@ -64,10 +81,20 @@ describe('turn-taking controller: barge-in on voice activity', () => {
     expect(c.state.reply).toEqual({ id: 'b', interruptible: true, resumable: false, paused: false });
   });
 
+  it('speech the speaker gate has not accepted (a start without a primary_speech) leaves the reply alone', () => {
+    const { effects } = script(createPolicies(TurnTakingOptions.parse({})), [
+      [{ type: 'reply_start', id: 'a', interruptible: true, resumable: true }, 0],
+      [start(true, 100), 164],
+      [{ type: 'speech_end', startMs: 100, endMs: 1500 }, 1900],
+    ]);
+    expect(effects).toEqual([]);
+  });
+
   it("'never' plays every reply to the end", () => {
     const { effects } = script(createPolicies(TurnTakingOptions.parse({ bargeIn: 'never' })), [
       [{ type: 'reply_start', id: 'a', interruptible: true }, 0],
       [start(true), 100],
+      [claim(true), 100],
     ]);
     expect(effects).toEqual([]);
   });
@@ -78,6 +105,7 @@ describe('turn-taking controller: barge-in on voice activity', () => {
       [
         [{ type: 'reply_start', id: 'a', interruptible: true }, 0],
         [start(true), 100],
+        [claim(true), 100],
       ],
     );
     expect(effects.filter((e) => e.type === 'interrupt')).toHaveLength(1);
@@ -91,12 +119,16 @@ describe('turn-taking controller: false interruptions', () => {
     const { c, effects } = script(policies, [
       [{ type: 'reply_start', id: 'g', interruptible: true }, 0],
       [start(true, 500), 560],
+      [claim(true, 500), 560],
       [{ type: 'reply_end', id: 'g', reason: 'interrupted' }, 560],
       [{ type: 'reply_start', id: 'r', interruptible: true, resumable: true }, 3000],
       [start(true, 4000), 4060],
-      [start(true, 4600), 4660], // still paused: nothing more
+      [claim(true, 4000), 4060],
+      [start(true, 4600), 4660],
+      [claim(true, 4600), 4660], // still paused: nothing more
       [{ type: 'reply_resumed', id: 'r' }, 5200],
       [start(true, 6000), 6060],
+      [claim(true, 6000), 6060],
     ]);
     expect(effects.map((e) => [e.type, 'replyId' in e ? e.replyId : null, e.now])).toEqual([
       ['interrupt', 'g', 560],
@@ -110,6 +142,7 @@ describe('turn-taking controller: false interruptions', () => {
     const { effects } = script(createPolicies(TurnTakingOptions.parse({ falseInterruption: 'stop' })), [
       [{ type: 'reply_start', id: 'r', interruptible: true, resumable: true }, 0],
       [start(true), 100],
+      [claim(true), 100],
     ]);
     expect(effects.map((e) => e.type)).toEqual(['interrupt']);
   });
@@ -137,7 +170,7 @@ describe('turn-taking controller: pure reducer and timers', () => {
       ...initialTurnState,
       reply: Object.freeze({ id: 'a', interruptible: true, resumable: false, paused: false }),
     });
-    const [next, effects] = reduceTurn(frozen, start(true), 100, [bargeInOnSpeech(false)]);
+    const [next, effects] = reduceTurn(frozen, claim(true), 100, [bargeInOnSpeech(false)]);
     expect(effects).toHaveLength(1);
     expect(frozen.reply).toEqual({ id: 'a', interruptible: true, resumable: false, paused: false });
     expect(next.reply).toBeNull();

@@ -37,6 +37,12 @@ export const initialTurnState: TurnState = Object.freeze({
 export type TurnEvent =
   /** The VAD confirmed caller speech; `outputPlaying`: the caller still has our audio to hear. */
   | { type: 'speech_start'; startMs: number; outputPlaying: boolean }
+  /**
+   * The speech that began at `startMs` may take the floor: it is the enrolled caller's voice
+   * (`score`: its cosine with the voiceprint), or no speaker gate is on / no voiceprint exists
+   * yet, so every voice counts (`score` null). Comes with or after its `speech_start`.
+   */
+  | { type: 'primary_speech'; startMs: number; outputPlaying: boolean; score: number | null }
   | { type: 'speech_end'; startMs: number; endMs: number }
   | { type: 'reply_start'; id: string; interruptible: boolean; resumable?: boolean }
   /** A paused reply plays again. */
@@ -96,6 +102,8 @@ function observe(state: TurnState, event: TurnEvent): TurnState {
       return { ...state, userSpeaking: true, userStartMs: event.startMs, heard: null };
     case 'speech_end':
       return { ...state, userSpeaking: false };
+    case 'primary_speech':
+      return state;
     case 'reply_start':
       return {
         ...state,

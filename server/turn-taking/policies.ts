@@ -39,14 +39,15 @@ export const TurnTakingOptions = z.strictObject({
 export type TurnTakingOptions = z.infer<typeof TurnTakingOptions>;
 
 /**
- * Barge-in on voice activity: the caller's confirmed speech onset over our audio stops it, or
- * (`pause`, for a resumable reply) pauses it for the duplex model to judge.
+ * Barge-in on voice activity: speech that may take the floor (`primary_speech`: the enrolled
+ * caller's, or anyone's without a speaker gate) over our audio stops it, or (`pause`, for a
+ * resumable reply) pauses it for the duplex model to judge.
  */
 export function bargeInOnSpeech(pause: boolean): TurnPolicy {
   return {
     name: pause ? 'barge-in:vad:pause' : 'barge-in:vad',
     decide(state, event) {
-      if (event.type !== 'speech_start') return [];
+      if (event.type !== 'primary_speech') return [];
       const reply = state.reply;
       if (!reply?.interruptible || reply.paused) return [];
       // A reply whose first audio is still being made is paused too: the caller has the floor.

@@ -42,3 +42,19 @@ def binary_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float = 0.
         "f1": float(f1),
         "roc_auc": roc_auc(labels, scores),
     }
+
+
+def equal_error_rate(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """(EER, threshold): the rate where false accepts (non-target scored >= t) equal false
+    rejects (target scored < t), interpolated between the two neighbouring thresholds."""
+    labels = np.asarray(labels).astype(bool)
+    scores = np.asarray(scores, dtype=np.float64)
+    if labels.all() or not labels.any():
+        return float("nan"), float("nan")
+    order = np.argsort(-scores, kind="mergesort")
+    s, y = scores[order], labels[order]
+    # Accept everything scored at or above s[i]: cumulative true and false accepts.
+    fa = np.cumsum(~y) / (~y).sum()
+    fr = 1.0 - np.cumsum(y) / y.sum()
+    i = int(np.argmin(np.abs(fa - fr)))
+    return float((fa[i] + fr[i]) / 2), float(s[i])
