@@ -36,6 +36,7 @@ import type { CallerLink, SessionInput } from './events.ts';
 import { InputQueue } from './input-queue.ts';
 import { Playout } from './playout.ts';
 import { FloorGate, type GateDecision } from '../speaker/floor-gate.ts';
+import { Floor } from './floor.ts';
 import type { SpeakerEncoder } from '../speaker/speaker-gate.ts';
 import { Producers } from './producers.ts';
 import { playPcm, type ReplyHandle } from './reply.ts';
@@ -101,15 +102,10 @@ export class Session {
   private handshakeTimer: NodeJS.Timeout | null;
   /** Who may take the floor (config.speaker.mode 'verify'); null: every voice the VAD hears. */
   private gate: FloorGate | null = null;
-  /**
-   * With a gate: the stretch of speech now open (or ended, awaiting its verdict), and whether
-   * the dialogue was told of it. The dialogue hears only speech the gate let take the floor.
-   */
-  private floor: { startMs: number; endMs: number | null; told: boolean } | null = null;
+  /** Who holds the floor: what of the VAD's speech reaches the dialogue and may barge in. */
+  private floor: Floor | null = null;
   /** An explicit enrollment recording in progress (session.start `enroll_ms`): until when, then the greeting? */
   private enrollment: { untilMs: number; greeting: boolean } | null = null;
-  /** Recent stretches the gate judged another voice's: their transcripts are not the caller's words. */
-  private othersSpeech: { startMs: number; endMs: number }[] = [];
   /** Wall-clock ms of the caller's last frame of any kind (config.limits.idleTimeoutMs). */
   private lastHeardAt = Date.now();
   private idleTimer: NodeJS.Timeout | null = null;
@@ -329,6 +325,12 @@ export class Session {
           (err) => this.log.warn({ err }, 'speaker gate could not score speech'),
         );
       }
+      this.floor = new Floor(this.gate !== null, {
+        speechStarted: () => this.dialogue?.speechStarted(),
+        speechEnded: () => this.dialogue?.speechEnded(),
+        primary: (startMs, score) =>
+          this.dispatch({ type: 'primary_speech', startMs, outputPlaying: this.playout.isPlaying, score }),
+      });
       const recognizer = this.ctx.recognizer;
       if (recognizer) {
         const stream = recognizer.createStream((t) => this.onTranscript(t));
@@ -437,47 +439,21 @@ export class Session {
     this.playout.send({ type: 'transcript', transcript: t });
     const text = [t.stable, t.unstable].filter(Boolean).join(' ');
     // Another voice's words (the gate said so) are shown to the client, never given to the dialogue.
-    if (this.fromOtherVoice(t)) return;
+    if (this.floor?.fromOtherVoice(t)) return;
     this.dispatch({ type: 'transcript', kind: t.kind, text, endMs: t.endMs });
     this.dialogue?.transcript(t);
-  }
-
-  /** True for a final transcript of a stretch the gate judged another voice's (consumed once). */
-  private fromOtherVoice(t: Transcript): boolean {
-    if (t.kind !== 'final') return false;
-    const i = this.othersSpeech.findIndex((o) => {
-      const overlap = Math.min(o.endMs, t.endMs) - Math.max(o.startMs, t.startMs);
-      return overlap >= 0.5 * (o.endMs - o.startMs);
-    });
-    if (i < 0) return false;
-    this.othersSpeech.splice(i, 1);
-    return true;
   }
 
   private onSpeech(events: VadEvent[]): void {
     for (const e of events) {
       if (e.type === 'speech_start') {
         this.playout.send({ type: 'speech_start', atMs: e.startMs });
-        if (this.gate) this.floor = { startMs: e.startMs, endMs: null, told: false };
-        else this.dialogue?.speechStarted();
         this.dispatch({ type: 'speech_start', startMs: e.startMs, outputPlaying: this.playout.isPlaying });
-        // Without a gate every voice may take the floor at once; with one, the gate says when.
-        if (!this.gate)
-          this.dispatch({
-            type: 'primary_speech',
-            startMs: e.startMs,
-            outputPlaying: this.playout.isPlaying,
-            score: null,
-          });
       } else {
         this.playout.send({ type: 'speech_end', atMs: e.endMs, startMs: e.startMs });
         this.dispatch({ type: 'speech_end', startMs: e.startMs, endMs: e.endMs });
-        if (!this.gate) this.dialogue?.speechEnded();
-        else if (this.floor?.told) {
-          this.dialogue?.speechEnded();
-          this.floor = null;
-        } else if (this.floor) this.floor.endMs = e.endMs; // its verdict comes with the gate's last score
       }
+      this.floor?.vad(e, this.playout.isPlaying);
     }
   }
 
@@ -492,27 +468,7 @@ export class Session {
     if (d.score !== null) {
       this.playout.send({ type: 'speaker', event: d.type, atMs: d.atMs, startMs: d.startMs, score: d.score });
     }
-    const f = this.floor?.startMs === d.startMs ? this.floor : null;
-    if (d.type === 'other') {
-      if (f) this.othersSpeech.push({ startMs: f.startMs, endMs: f.endMs ?? d.atMs });
-      if (this.othersSpeech.length > 8) this.othersSpeech.shift();
-      this.floor = null;
-      return;
-    }
-    if (f && !f.told) {
-      f.told = true;
-      this.dialogue?.speechStarted();
-      if (f.endMs !== null) {
-        this.dialogue?.speechEnded();
-        this.floor = null;
-      }
-    }
-    this.dispatch({
-      type: 'primary_speech',
-      startMs: d.startMs,
-      outputPlaying: this.playout.isPlaying,
-      score: d.score,
-    });
+    this.floor?.decided(d);
   }
 
   /** Closes open speech (the stream is over) and waits for its final transcript. */
