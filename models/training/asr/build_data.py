@@ -29,12 +29,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
-import torchaudio.compliance.kaldi as kaldi  # noqa: E402
 
 from asr.synth import RATE, Prosody, SynthError, load_noises, mix_at_snr, read_wav, set_level, speak  # noqa: E402
 from asr.text import corpus_sentences, encode  # noqa: E402
 from asr.voices import training_voices  # noqa: E402
 from lib.common import RUNS_ROOT, data_root  # noqa: E402
+from lib.features import kaldi_fbank  # noqa: E402
 
 FSDD_HELD_OUT_SPEAKERS = ("theo",)
 DIGITS = "zero one two three four five six seven eight nine".split()
@@ -43,8 +43,7 @@ NOISES = ("dishes", "miaowing", "bike", "tap", "pink", "white")
 
 def fbank(samples: np.ndarray) -> np.ndarray:
     """80-bin Kaldi fbank of 16 kHz float audio, int16-scaled as the server's frontend does."""
-    wav = torch.from_numpy(samples.astype(np.float32) * 32768.0).unsqueeze(0)
-    return kaldi.fbank(wav, num_mel_bins=80, sample_frequency=RATE, dither=0.0).numpy()
+    return kaldi_fbank(samples, RATE).numpy()
 
 
 class Sources:

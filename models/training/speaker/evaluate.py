@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from lib.features import kaldi_fbank
 from lib.metrics import equal_error_rate
 from speaker.data import load
 from speaker.model import SpeakerEncoder, cmn
@@ -33,24 +34,18 @@ GATE_WINDOWS_S = (0.5, 1.0, 2.0)
 GATE_FAR = 0.05
 
 
-def _fbank(x: np.ndarray) -> torch.Tensor:
-    from speaker.train import fbank
-
-    return fbank(x)
-
-
 def encoder_embed(model: SpeakerEncoder):
     @torch.no_grad()
     def embed(x: np.ndarray) -> np.ndarray:
         model.eval()
-        return model(cmn(_fbank(x).unsqueeze(0)))[0].numpy()
+        return model(cmn(kaldi_fbank(x).unsqueeze(0)))[0].numpy()
 
     return embed
 
 
 def stats_embed(x: np.ndarray) -> np.ndarray:
     """The no-learning baseline: mean and std of the fbank frames, standardized, unit length."""
-    f = _fbank(x).numpy()
+    f = kaldi_fbank(x).numpy()
     v = np.concatenate([f.mean(axis=0), f.std(axis=0)])
     v = v - v.mean()
     return v / (np.linalg.norm(v) + 1e-9)

@@ -24,43 +24,18 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import torchaudio.compliance.kaldi as kaldi  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from asr.synth import load_noises  # noqa: E402
 from lib.common import RUNS_ROOT, data_root, setup_torch  # noqa: E402
-from lib.metrics import equal_error_rate  # noqa: E402
+from lib.features import kaldi_fbank  # noqa: E402
 from speaker.augment import RATE, corrupt  # noqa: E402
 from speaker.data import DATA, load  # noqa: E402
+from speaker.evaluate import as_float, encoder_embed, pairwise  # noqa: E402
 from speaker.model import AamSoftmax, SpeakerEncoder, cmn  # noqa: E402
 
 NOISES = ("dishes", "miaowing", "bike", "tap", "pink", "white")
-
-
-def fbank(x: np.ndarray) -> torch.Tensor:
-    """(frames, 80) Kaldi fbank of float audio in [-1, 1], int16-scaled as the server does."""
-    wav = torch.from_numpy(x.astype(np.float32) * 32768.0).unsqueeze(0)
-    return kaldi.fbank(wav, num_mel_bins=80, sample_frequency=RATE, dither=0.0)
-
-
-@torch.no_grad()
-def embed(model: SpeakerEncoder, x: np.ndarray) -> np.ndarray:
-    model.eval()
-    f = cmn(fbank(x).unsqueeze(0))
-    return model(f)[0].numpy()
-
-
-def pair_eer(embs: np.ndarray, names: list[str]) -> float:
-    """EER over every pair of utterances (cosine scores)."""
-    sims = embs @ embs.T
-    iu = np.triu_indices(len(names), 1)
-    labels = np.array([names[i] == names[j] for i, j in zip(*iu)])
-    return equal_error_rate(labels, sims[iu])[0]
-
-
-def as_float(a: np.ndarray) -> np.ndarray:
-    return a.astype(np.float32) / 32768.0
 
 
 class Crops:
@@ -83,7 +58,7 @@ class Crops:
         for cls in labels:
             other = int(self.rng.integers(len(self.audio)))
             talker = self.crop(other, n) if other != cls else None
-            feats.append(fbank(corrupt(self.crop(int(cls), n), self.rng, self.noises, talker)))
+            feats.append(kaldi_fbank(corrupt(self.crop(int(cls), n), self.rng, self.noises, talker)))
         return cmn(torch.stack(feats)), torch.from_numpy(labels)
 
 
@@ -183,8 +158,9 @@ def main() -> None:
         if step % 200 == 0 or step == args.steps:
             save(last)
         if step % 500 == 0 or step == args.steps:
-            embs = np.stack([embed(model, as_float(a)) for a in dev_audio])
-            print(f"step {step} dev EER {100 * pair_eer(embs, dev_names):.2f}%", flush=True)
+            embed = encoder_embed(model)
+            embs = np.stack([embed(as_float(a)) for a in dev_audio])
+            print(f"step {step} dev EER {100 * pairwise(embs, dev_names)['eer']:.2f}%", flush=True)
     save(run / "final.pt")
     print(f"done in {time.time() - t0:.0f} s", flush=True)
 
