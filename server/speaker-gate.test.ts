@@ -97,4 +97,24 @@ describe('speaker gate (pVAD baseline) over the WebSocket', () => {
     expect(client.messages('speaker')).toEqual([]);
     await client.close();
   });
+
+  it('an enroll_ms out of range is refused with a coded error and the caller may start again', async () => {
+    const client = await StreamClient.connect(server.url);
+    client.sendJson({
+      type: 'session.start',
+      protocol: 1,
+      input: { encoding: 'pcm16', sample_rate: 16000 },
+      enroll_ms: 50,
+    });
+    const refused = await client.waitFor('error');
+    expect(refused.message).toMatchObject({ code: 'invalid_message', fatal: false });
+    client.sendJson({
+      type: 'session.start',
+      protocol: 1,
+      input: { encoding: 'pcm16', sample_rate: 16000 },
+      greeting: false,
+    });
+    await client.waitFor('session.ready');
+    await client.close();
+  });
 });
