@@ -16,8 +16,7 @@
  * finds by forced alignment to the reference (forced-align.ts). Writes JSON (--out) whose
  * figures go into models/asr/metrics.json and the model card.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,8 +25,7 @@ import type { Recognizer, Transcript } from '../../server/asr/recognizer.ts';
 import { samplesForMs } from '../../server/audio/rates.ts';
 import { readWav } from '../../server/audio/wav.ts';
 import { ModelRegistry } from '../../server/models/registry.ts';
-import { runProcess } from '../../fixtures/run-process.ts';
-import { ensurePocketsphinx } from '../metrics/asr.ts';
+import { ensurePocketsphinx, pocketsphinxBatch } from '../metrics/asr.ts';
 import { percentile } from '../metrics/stats.ts';
 import { countErrors, matchedReference, sumCounts, words, type ErrorCounts } from './align.ts';
 import { forcedAlign } from './forced-align.ts';
@@ -97,30 +95,14 @@ async function cachedBy<T>(dir: string, name: string, compute: () => Promise<T>)
 /** pocketsphinx_batch over a set (one model load): file -> hypothesis. */
 async function pocketsphinxSet(dir: string, items: Item[]): Promise<Map<string, string>> {
   const all = await cachedBy(dir, `pocketsphinx-${items.length}`, async () => [
-    ...(await pocketsphinxRun(dir, items)).entries(),
+    ...(
+      await pocketsphinxBatch(
+        dir,
+        items.map((i) => i.file),
+      )
+    ).entries(),
   ]);
   return new Map(all);
-}
-
-async function pocketsphinxRun(dir: string, items: Item[]): Promise<Map<string, string>> {
-  const tmp = mkdtempSync(join(tmpdir(), 'banter-ps-'));
-  try {
-    const ctl = join(tmp, 'ctl.txt');
-    const hyp = join(tmp, 'hyp.txt');
-    writeFileSync(ctl, items.map((i) => i.file.replace(/\.wav$/, '')).join('\n') + '\n');
-    await runProcess('pocketsphinx_batch', [
-      '-adcin', 'yes', '-adchdr', '44', '-cepdir', dir, '-cepext', '.wav',
-      '-ctl', ctl, '-hyp', hyp, '-logfn', '/dev/null',
-    ]); // prettier-ignore
-    const out = new Map<string, string>();
-    for (const line of readFileSync(hyp, 'utf8').split('\n')) {
-      const m = /^(.*) \((\S+) -?\d+\)$/.exec(line.trim());
-      if (m) out.set(`${m[2]}.wav`, m[1]);
-    }
-    return out;
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
 }
 
 export interface SetResult {

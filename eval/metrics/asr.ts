@@ -10,7 +10,7 @@
  * - loading the model costs about a second, so one conversation is one call.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeWav } from '../../server/audio/wav.ts';
@@ -163,4 +163,29 @@ export function parseTimedOutput(
 
 async function run(bin: string, args: string[]): Promise<string> {
   return (await runProcess(bin, args)).toString('utf8');
+}
+
+/**
+ * pocketsphinx_batch over 16 kHz WAV files in `dir` (one model load, no live CMN drift between
+ * files): file name -> hypothesis.
+ */
+export async function pocketsphinxBatch(dir: string, files: readonly string[]): Promise<Map<string, string>> {
+  const tmp = mkdtempSync(join(tmpdir(), 'banter-ps-'));
+  try {
+    const ctl = join(tmp, 'ctl.txt');
+    const hyp = join(tmp, 'hyp.txt');
+    writeFileSync(ctl, files.map((f) => f.replace(/\.wav$/, '')).join('\n') + '\n');
+    await runProcess('pocketsphinx_batch', [
+      '-adcin', 'yes', '-adchdr', '44', '-cepdir', dir, '-cepext', '.wav',
+      '-ctl', ctl, '-hyp', hyp, '-logfn', '/dev/null',
+    ]); // prettier-ignore
+    const out = new Map<string, string>();
+    for (const line of readFileSync(hyp, 'utf8').split('\n')) {
+      const m = /^(.*) \((\S+) -?\d+\)$/.exec(line.trim());
+      if (m) out.set(`${m[2]}.wav`, m[1]);
+    }
+    return out;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }

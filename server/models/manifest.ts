@@ -12,7 +12,7 @@ export type ModelKind = (typeof MODEL_KINDS)[number];
 
 export const TENSOR_TYPES = ['float32', 'float16', 'int64', 'int32', 'int8', 'uint8', 'bool'] as const;
 
-const TensorSpec = z.strictObject({
+export const TensorSpec = z.strictObject({
   name: z.string().min(1),
   type: z.enum(TENSOR_TYPES),
   /** Numbers are fixed sizes; strings are symbolic (dynamic) dimensions such as "batch". */

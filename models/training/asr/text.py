@@ -80,16 +80,20 @@ def _money(m: re.Match) -> str:
     return " " + out + " "
 
 
-def spoken_form(text: str) -> str:
-    """Written text -> what a speaker says, in the recognizer's alphabet ('' if it cannot be said plainly)."""
+def expand_numbers(text: str) -> str:
+    """Times, amounts, percentages, ordinals and numbers written out in words; the rest untouched."""
     t = _TIME.sub(_time, text)
     t = _MONEY.sub(_money, t)
     t = _PERCENT.sub(lambda m: f" {number_words(int(m.group(1)))} percent ", t)
     t = _ORD.sub(lambda m: f" {ordinal_words(int(m.group(1)))} ", t)
     t = _DECIMAL.sub(lambda m: f" {_year_or_number(m.group(1))} point {' '.join(_ONES[int(d)] for d in m.group(2))} ", t)
     t = _INT.sub(lambda m: f" {_year_or_number(m.group(0))} ", t)
-    t = t.replace("&", " and ")
-    t = normalize_asr(t)
+    return t.replace("&", " and ")
+
+
+def spoken_form(text: str) -> str:
+    """Written text -> what a speaker says, in the recognizer's alphabet ('' if it cannot be said plainly)."""
+    t = normalize_asr(expand_numbers(text))
     return t if t and all(ch in ALPHABET for ch in t) else ""
 
 
