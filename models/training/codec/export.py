@@ -5,6 +5,8 @@ sentences) into metrics.json and writes the model card.
     /usr/bin/python3 models/training/codec/export.py [--checkpoint runs/codec/final.pt] [--no-eval]
     /usr/bin/python3 models/training/codec/export.py --tiny server/tts/codec/testdata/tiny-codec
 
+Weights are stored as float16 (each behind a Cast that onnxruntime folds at load, so it
+computes in float32); the PyTorch model is rounded the same way before parity and metrics.
 The decoder graph (files.model) is what the server runs: `codes` [batch, K, frames] int64 and
 `state` [batch, S] float32 in, `audio` [batch, frames * hop] and `next_state` out. The token
 K_size (one past the last codebook entry) is "no token", so the first k codebooks decode alone.
@@ -31,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from asr.synth import read_wav  # noqa: E402
 from codec.model import Codec, CodecConfig, DecoderGraph, EncoderGraph  # noqa: E402
 from lib.common import REPO_ROOT, RUNS_ROOT  # noqa: E402
-from lib.export import export_onnx, sha256, write_json, write_parity  # noqa: E402
+from lib.export import describe_onnx, export_onnx, round_weights_fp16, sha256, store_float16, write_json, write_parity  # noqa: E402
 
 OUT = REPO_ROOT / "models" / "codec"
 PARITY_WAV = "fixtures/audio/greeting.wav"
@@ -51,7 +53,8 @@ def load_codec(path: Path) -> tuple[Codec, dict]:
     return model.eval(), state
 
 
-def export_graphs(model: Codec, out: Path) -> dict:
+def export_graphs(model: Codec, out: Path, fp16: bool = False) -> dict:
+    """Both graphs; fp16: weights stored as float16 (the model must be rounded first, round_weights_fp16)."""
     c = model.c
     codes = torch.randint(0, c.codebook_size, (1, c.codebooks, 10))
     state = model.decoder.initial_state(1)
@@ -64,6 +67,7 @@ def export_graphs(model: Codec, out: Path) -> dict:
         {"codes": {0: "batch", 2: "frames"}, "state": {0: "batch"}, "audio": {0: "batch", 1: "samples"}, "next_state": {0: "batch"}},
     )
     audio = torch.zeros(1, c.frame_hop * 20)
+    # No constant folding: folding would store each codebook twice (as it is and transposed).
     enc = export_onnx(
         EncoderGraph(model),
         (audio,),
@@ -71,8 +75,12 @@ def export_graphs(model: Codec, out: Path) -> dict:
         ["audio"],
         ["codes"],
         {"audio": {0: "batch", 1: "samples"}, "codes": {0: "batch", 2: "frames"}},
+        constant_folding=False,
     )
-    return {"decoder": dec, "encoder": enc}
+    if fp16:
+        for f in ("decoder.onnx", "encoder.onnx"):
+            store_float16(out / f)
+    return {"decoder": describe_onnx(out / "decoder.onnx"), "encoder": describe_onnx(out / "encoder.onnx")}
 
 
 def manifest(model: Codec, graphs: dict, out: Path, name: str, version: str, description: str) -> dict:
@@ -150,13 +158,14 @@ def main() -> None:
         return
     t0 = time.time()
     model, state = load_codec(args.checkpoint)
+    round_weights_fp16(model)  # the graphs store float16 weights: parity and metrics use the same
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    graphs = export_graphs(model, out)
+    graphs = export_graphs(model, out, fp16=True)
     c = model.c
     desc = f"RVQ speech codec: {c.codebooks} codebooks x {c.codebook_size} at {c.frame_rate:g} Hz, 16 kHz, causal streaming decoder"
     write_json(out / "manifest.json", manifest(model, graphs, out, "banter-codec", args.version, desc))
-    write_parity(out / "parity.json", "banter-codec", 1e-3, parity_cases(model))
+    write_parity(out / "parity.json", "banter-codec", 1e-5, parity_cases(model))
     training = {"step": state["step"], "args": state["args"], "config": c.to_json()}
     write_json(out / "training.json", training)
     print(f"exported in {time.time() - t0:.0f} s", flush=True)

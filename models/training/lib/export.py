@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import onnx
 import torch
 
@@ -25,6 +26,7 @@ def export_onnx(
     output_names: list[str],
     dynamic_axes: dict[str, dict[int, str]],
     opset: int = OPSET,
+    constant_folding: bool = True,
 ) -> dict[str, Any]:
     """Export, check, and return a description of the graph's inputs/outputs for the manifest."""
     if not 14 <= opset <= 17:
@@ -40,7 +42,7 @@ def export_onnx(
             output_names=output_names,
             dynamic_axes=dynamic_axes,
             opset_version=opset,
-            do_constant_folding=True,
+            do_constant_folding=constant_folding,
         )
     proto = onnx.load(str(path))
     onnx.checker.check_model(proto)
@@ -48,6 +50,41 @@ def export_onnx(
     proto.producer_name = "banter models/training"
     onnx.save(proto, str(path))
     return describe_onnx(path)
+
+
+def store_float16(path: Path, min_elements: int = 1024) -> int:
+    """Store the graph's large float32 weights as float16, each behind a Cast back to float32:
+    the file halves, and onnxruntime folds the casts when it loads the graph, so it computes in
+    float32 exactly as before (on the float16-rounded weights; round the PyTorch model with
+    `round_weights_fp16` before computing parity fixtures). Returns the bytes saved."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    before = path.stat().st_size
+    proto = onnx.load(str(path))
+    graph = proto.graph
+    casts = []
+    for init in graph.initializer:
+        if init.data_type != TensorProto.FLOAT or int(np.prod(init.dims)) < min_elements:
+            continue
+        name = init.name
+        half = numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), name + "__fp16")
+        init.CopyFrom(half)
+        casts.append(helper.make_node("Cast", [name + "__fp16"], [name], to=TensorProto.FLOAT, name=name + "__cast"))
+    for node in reversed(casts):
+        graph.node.insert(0, node)
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
+    return before - path.stat().st_size
+
+
+def round_weights_fp16(model: torch.nn.Module) -> None:
+    """Round every float parameter and persistent buffer to float16 precision (kept as float32),
+    so PyTorch computes with the weights a `store_float16` graph holds."""
+    persistent = set(model.state_dict())
+    buffers = [b for n, b in model.named_buffers() if n in persistent and b.dtype == torch.float32]
+    with torch.no_grad():
+        for t in list(model.parameters()) + buffers:
+            t.copy_(t.half().float())
 
 
 def _dims(value_info: Any) -> list[int | str]:

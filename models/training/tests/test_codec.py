@@ -19,6 +19,7 @@ from codec.data import align_words, tts_form  # noqa: E402
 from codec.export import TINY, export_graphs  # noqa: E402
 from codec.losses import mel_distance, si_sdr, stft_loss  # noqa: E402
 from codec.model import Codec, CodecConfig, LogMel, mel_filterbank  # noqa: E402
+from lib.export import round_weights_fp16, store_float16  # noqa: E402
 
 
 def tiny_codec(seed: int = 0) -> Codec:
@@ -141,6 +142,28 @@ class Export(unittest.TestCase):
             self.assertEqual(names, ["codes", "state"])
             self.assertEqual(graphs["decoder"]["inputs"][1]["shape"][1], model.decoder.state_size())
             self.assertEqual([t["name"] for t in graphs["encoder"]["outputs"]], ["codes"])
+        finally:
+            shutil.rmtree(tmp)
+
+    def test_float16_storage_halves_the_weights_behind_casts(self) -> None:
+        import onnx
+
+        model = tiny_codec()
+        round_weights_fp16(model)
+        w = model.decoder.fine[0].up.weight
+        self.assertTrue(torch.equal(w, w.half().float()))
+        tmp = Path(tempfile.mkdtemp(prefix="banter-codec-test-"))
+        try:
+            export_graphs(model, tmp)
+            proto = onnx.load(str(tmp / "decoder.onnx"))
+            big = sum(4 * int(np.prod(i.dims)) for i in proto.graph.initializer if np.prod(i.dims) >= 256)
+            saved = store_float16(tmp / "decoder.onnx", min_elements=256)
+            self.assertGreater(saved, 0.45 * big)  # 2 of every 4 bytes, less the casts
+            proto = onnx.load(str(tmp / "decoder.onnx"))
+            halves = [i for i in proto.graph.initializer if i.data_type == onnx.TensorProto.FLOAT16]
+            casts = {n.output[0] for n in proto.graph.node if n.op_type == "Cast"}
+            self.assertTrue(halves)
+            self.assertTrue(all(i.name.removesuffix("__fp16") in casts for i in halves))
         finally:
             shutil.rmtree(tmp)
 
