@@ -62,3 +62,36 @@ export function createSampler(options: SamplingOptions): Sampler {
     return order[keep - 1];
   };
 }
+
+/** VALL-E 2's repetition-aware sampling (Chen et al., 2024): window K = 10, threshold t_r = 0.1. */
+export interface RepetitionAwareOptions {
+  /** Tokens of the stream's history looked at. Default 10. */
+  window: number;
+  /** Largest share of the window the sampled token may already hold. Default 0.1. */
+  threshold: number;
+}
+
+export const VALLE2_REPETITION: RepetitionAwareOptions = { window: 10, threshold: 0.1 };
+
+/** A sampler that also sees what its stream emitted before (oldest first). */
+export type HistorySampler = (logits: Float32Array, history: readonly number[]) => number;
+
+/**
+ * Sample with `nucleus`; if the token drawn already makes up more than `threshold` of the
+ * last `window` tokens of the stream, draw again from the full distribution (`full`, plain
+ * sampling with the temperature), which breaks the loops a codec LM falls into on silence and
+ * long vowels while leaving ordinary repetition alone.
+ */
+export function repetitionAwareSampler(
+  nucleus: Sampler,
+  full: Sampler,
+  options: RepetitionAwareOptions = VALLE2_REPETITION,
+): HistorySampler {
+  return (logits, history) => {
+    const token = nucleus(logits);
+    const recent = history.slice(Math.max(0, history.length - options.window));
+    let same = 0;
+    for (const t of recent) if (t === token) same++;
+    return same / options.window > options.threshold ? full(logits) : token;
+  };
+}
