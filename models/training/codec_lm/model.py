@@ -311,3 +311,46 @@ def loss(model: CodecLm, batch: dict[str, torch.Tensor], word_weight: float = 0.
     words = model.words(flat)
     wl = F.cross_entropy(words, batch["word_targets"].reshape(-1), ignore_index=-100)
     return tok + word_weight * wl, {"token_nll": float(tok), "word_nll": float(wl)}
+
+
+class StepGraph(nn.Module):
+    """The exported step contract, the same for every pattern: this pass's positions and the
+    long-term cache in, per-head logits, word-progress logits and the updated cache out.
+
+    inputs [B, N, K + 1], positions [B, N], depth [B, N] (as in `layout`); pass_mask [B, N, N]
+    (1 where a new position may attend to another new one; every new position sees the whole
+    cache); n_cache [] (the first n_cache new positions are appended to the cache: all of
+    them for flat and delay, the stack and none of the queries for stack-delay);
+    past.L.key / past.L.value [B, heads, S, dim / heads] -> logits [B, N, K, head_vocab],
+    words [B, N, max_words], present.L.key / present.L.value [B, heads, S + n_cache, ...].
+    """
+
+    def __init__(self, model: CodecLm):
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs, positions, depth, pass_mask, n_cache, *past):
+        m = self.model
+        x = m.embed(inputs, positions, depth)
+        B, N, D = x.shape
+        presents = []
+        for i, b in enumerate(m.blocks):
+            pk, pv = past[2 * i], past[2 * i + 1]
+            h = b.heads
+            q, k, v = b.qkv(b.n1(x)).view(B, N, 3, h, D // h).permute(2, 0, 3, 1, 4)
+            keys = torch.cat([pk, k], dim=2)
+            values = torch.cat([pv, v], dim=2)
+            S = pk.shape[2]
+            allowed = torch.cat([torch.ones(B, N, S, dtype=torch.bool), pass_mask > 0], dim=2).unsqueeze(1)
+            att = (q @ keys.transpose(-1, -2)) / math.sqrt(D // h)
+            att = att.masked_fill(~allowed, float("-inf")).softmax(-1)
+            x = x + b.proj((att @ values).transpose(1, 2).reshape(B, N, D))
+            x = x + b.ff(b.n2(x))
+            presents += [torch.cat([pk, k[:, :, :n_cache]], dim=2), torch.cat([pv, v[:, :, :n_cache]], dim=2)]
+        x = m.norm(x)
+        logits = torch.stack([hd(x) for hd in m.heads], dim=2)
+        return (logits, m.words(x), *presents)
+
+
+def empty_cache(c: LmConfig, batch: int = 1) -> list[torch.Tensor]:
+    return [torch.zeros(batch, c.heads, 0, c.dim // c.heads) for _ in range(2 * c.layers)]

@@ -104,3 +104,40 @@ class CodecLmMasks(unittest.TestCase):
 
     def test_stack_delay_interleaved(self) -> None:
         self.check("stack-delay", (0, 2, 1))
+
+
+class StepContract(unittest.TestCase):
+    """Decoding pass by pass through the exported step graph computes what training computed."""
+
+    def check(self, pattern: str, schedule: tuple[int, ...] = (0,)) -> None:
+        import torch
+
+        from codec_lm.model import CodecLm, LmConfig, StepGraph, collate, layout
+        from codec_lm.runner import teacher_forced_logits
+
+        K, T = 3, 5
+        c = LmConfig(pattern=pattern, schedule=schedule, codebooks=K, codebook_size=16, phonemes=10, dim=32, layers=2, heads=2)
+        torch.manual_seed(0)
+        model = CodecLm(c).eval()
+        codes = torch.randint(0, 16, (K, T))
+        phonemes, words = [3, 4, 5, 6], [0, 1, 1, 2, 2]
+        lay = layout(c, phonemes, codes, words)
+        b = collate([lay])
+        with torch.no_grad():
+            full, _ = model(b["inputs"], b["positions"], b["depth"], b["mask"])
+        steps = teacher_forced_logits(StepGraph(model), phonemes, codes)
+        self.assertEqual(len(steps), K * (T + 1))
+        for (pos, head), cell in lay.cells:
+            self.assertTrue(torch.allclose(full[0, pos, head], steps[cell], atol=1e-5), f"{pattern} {cell}")
+
+    def test_flat(self) -> None:
+        self.check("flat")
+
+    def test_delay(self) -> None:
+        self.check("delay")
+
+    def test_stack_delay(self) -> None:
+        self.check("stack-delay")
+
+    def test_stack_delay_interleaved(self) -> None:
+        self.check("stack-delay", (0, 2, 1))
