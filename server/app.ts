@@ -303,7 +303,7 @@ async function loadModels(config: ServerConfig, models: ModelRegistry) {
   const speakerEncoder =
     config.speaker.mode === 'off' ? null : await loadSpeakerEncoder(config.speaker.modelPath, models);
   const llm = await loadLlm(config.llm, models);
-  const tts = await loadSynthesizer(config.tts);
+  const tts = await loadSynthesizer(config.tts, models);
   return {
     eot,
     vadModel,

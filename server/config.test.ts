@@ -147,4 +147,15 @@ describe('server configuration', () => {
     expect(() => resolveConfig(configFromEnvironment(['--end-of-turn', 'sometimes'], {}))).toThrow();
     expect(() => resolveConfig(configFromEnvironment(['--tts-voice', 'hal'], {}))).toThrow();
   });
+
+  it('points the codec-LM synthesizer at its model folders by flag or environment', () => {
+    const c = resolveConfig(
+      configFromEnvironment(['--tts', 'codec-lm', '--tts-model', '/m/lm'], {
+        BANTER_CODEC_MODEL: '/m/codec',
+      }),
+    );
+    expect(c.tts.backend).toBe('codec-lm');
+    expect(c.tts.codecLm).toMatchObject({ lmModel: '/m/lm', codecModel: '/m/codec', repetitionAware: true });
+    expect(resolveConfig({}).tts.codecLm.lmModel).toBeUndefined(); // models/codec-lm by default
+  });
 });

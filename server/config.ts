@@ -113,6 +113,8 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
       'llm-model-name': { type: 'string' },
       tts: { type: 'string' },
       'tts-voice': { type: 'string' },
+      'tts-model': { type: 'string' },
+      'codec-model': { type: 'string' },
       'false-interruption': { type: 'string' },
       'end-of-turn': { type: 'string' },
       'answer-by-ms': { type: 'string' },
@@ -168,6 +170,12 @@ export function configFromEnvironment(argv: string[], env: NodeJS.ProcessEnv): C
   if (ttsBackend) tts.backend = ttsBackend;
   const ttsVoice = pick(values['tts-voice'], 'BANTER_TTS_VOICE');
   if (ttsVoice) tts.flite = { voice: ttsVoice };
+  const codecLm: Record<string, unknown> = {};
+  const ttsModel = pick(values['tts-model'], 'BANTER_TTS_MODEL');
+  if (ttsModel) codecLm.lmModel = ttsModel;
+  const codecModel = pick(values['codec-model'], 'BANTER_CODEC_MODEL');
+  if (codecModel) codecLm.codecModel = codecModel;
+  if (Object.keys(codecLm).length > 0) tts.codecLm = codecLm;
   if (Object.keys(tts).length > 0) out.tts = tts;
   const turnTaking: Record<string, unknown> = {};
   const falseInterruption = pick(values['false-interruption'], 'BANTER_FALSE_INTERRUPTION');

@@ -16,6 +16,7 @@ import { samplesForMs } from './audio/rates.ts';
 import type { ServerMessageOf } from './protocol/messages.ts';
 import { Caller } from './testing/live-caller.ts';
 import { StreamClient, sleep } from './testing/stream-client.ts';
+import { CodecLmTtsOptions } from './tts/codec-lm-synthesizer.ts';
 import { FliteEngine } from './tts/flite.ts';
 
 const installed = !spawnSync('pocketsphinx_continuous', ['-h']).error;
@@ -327,4 +328,53 @@ describe.skipIf(!installed)('a conversation with the speaker gate on (only the c
     await caller.stop();
     await client.close();
   }, 150_000);
+});
+
+describe.skipIf(!installed)('a conversation spoken by the codec-LM synthesizer', () => {
+  // The tiny random fixtures (server/tts/codec-lm/testdata, server/tts/codec/testdata): the
+  // reply is noise, not speech; what is tested is that the session speaks through the
+  // codec LM and codec end to end (models/codec-lm is not trained yet, issue 12).
+  let server: RunningServer;
+  const voice = new FliteEngine();
+  const fixtures = new URL('./tts/', import.meta.url).pathname;
+
+  beforeAll(async () => {
+    server = await startServer({
+      port: 0,
+      logger: pino({ level: 'silent' }),
+      asr: { backend: 'pocketsphinx' },
+      tts: {
+        backend: 'codec-lm',
+        codecLm: CodecLmTtsOptions.parse({
+          lmModel: `${fixtures}codec-lm/testdata/tiny-stack-delay`,
+          codecModel: `${fixtures}codec/testdata/tiny-codec`,
+          maxClauseMs: 400,
+        }),
+      },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await voice.close();
+  });
+
+  it('answers a question in audio made pass by pass by the codec LM and decoded by the codec', async () => {
+    const health = await (await fetch(`http://127.0.0.1:${server.port}/health`)).json();
+    expect(health.tts).toBe('tiny-codec-lm-stack-delay@0.0.1+tiny-codec@0.0.1');
+    const client = await StreamClient.start(server.url, { greeting: false });
+    const caller = new Caller(client);
+    await sleep(500);
+    caller.say(await voice.synthesize('hi can you help me book a table for dinner tonight', 'rms'));
+    const start = await client.waitFor('output.start', (m) => m.kind === 'reply', 40_000);
+    await client.waitFor('turn.event', (e) => e.event === 'tts_first_audio', 10_000);
+    const end = await client.waitFor('output.end', (m) => m.id === start.message.id, 60_000);
+    expect(end.message.reason).toBe('done');
+    const frames = client.audioFrames.filter((f) => f.wallMs >= start.wallMs);
+    const audioMs = frames.reduce((n, f) => n + f.data.length / 32, 0);
+    expect(audioMs).toBeGreaterThan(100);
+    expect(audioMs).toBeCloseTo(end.message.output_ms - start.message.output_ms, -2);
+    expect(client.messages('error')).toEqual([]);
+    await caller.stop();
+    await client.close();
+  }, 90_000);
 });

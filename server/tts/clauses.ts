@@ -58,3 +58,38 @@ export class ClauseChunker {
     return [rest];
   }
 }
+
+/** Resolves with null after ms (a timeout in a race that must not keep the process alive). */
+function pause(ms: number): Promise<null> {
+  return new Promise((resolve) => setTimeout(() => resolve(null), ms).unref());
+}
+
+/**
+ * The clauses of a streaming text, each as soon as it is complete. While no clause is out yet
+ * and the text stops for `firstClauseWaitMs`, what there is becomes the first clause (the
+ * duplex model writes a slice's words at once and the next ones a slice later; waiting for a
+ * full first clause would cost a slice of first-audio latency). Ends when the text ends or
+ * `signal` aborts.
+ */
+export async function* clausesOf(
+  text: AsyncIterable<string>,
+  signal: AbortSignal,
+  options: ClauseOptions & { firstClauseWaitMs: number },
+): AsyncIterable<string> {
+  const chunker = new ClauseChunker(options);
+  const deltas = text[Symbol.asyncIterator]();
+  let next = deltas.next();
+  const wait = options.firstClauseWaitMs;
+  for (;;) {
+    const got = chunker.waitingForFirst && wait > 0 ? await Promise.race([next, pause(wait)]) : await next;
+    if (signal.aborted) return;
+    if (got === null) {
+      yield* chunker.flush();
+      continue;
+    }
+    if (got.done) break;
+    next = deltas.next();
+    yield* chunker.push(got.value);
+  }
+  yield* chunker.flush();
+}

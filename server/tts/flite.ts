@@ -13,7 +13,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { z } from 'zod';
 import { PIPELINE_SAMPLE_RATE, samplesForMs } from '../audio/rates.ts';
 import { resampleAll } from '../audio/resampler.ts';
-import { ClauseChunker, DEFAULT_CLAUSES } from './clauses.ts';
+import { DEFAULT_CLAUSES, clausesOf } from './clauses.ts';
 import type { SpokenWord, SynthesisChunk, Synthesizer } from './synthesizer.ts';
 
 /** flite's built-in voices at 16 kHz ('kal' is 8 kHz and resampled). */
@@ -228,11 +228,6 @@ export function trimSilence(
   return { pcm: pcm.subarray(from, to), span: { start: span.start - from, end: span.end - from } };
 }
 
-/** Resolves with null after ms (a timeout in a race that must not keep the process alive). */
-function pause(ms: number): Promise<null> {
-  return new Promise((resolve) => setTimeout(() => resolve(null), ms).unref());
-}
-
 export class FliteSynthesizer implements Synthesizer {
   readonly label: string;
 
@@ -244,10 +239,6 @@ export class FliteSynthesizer implements Synthesizer {
   }
 
   async *synthesize(text: AsyncIterable<string>, signal: AbortSignal): AsyncIterable<SynthesisChunk> {
-    const chunker = new ClauseChunker({
-      firstMaxWords: this.options.firstClauseWords,
-      maxWords: this.options.clauseWords,
-    });
     const chunkSamples = samplesForMs(this.options.chunkMs);
     let offsetMs = 0;
     const speak = async function* (this: FliteSynthesizer, clauses: string[]) {
@@ -276,21 +267,11 @@ export class FliteSynthesizer implements Synthesizer {
         offsetMs += (pcm.length * 1000) / PIPELINE_SAMPLE_RATE;
       }
     }.bind(this);
-    const deltas = text[Symbol.asyncIterator]();
-    let next = deltas.next();
-    const wait = this.options.firstClauseWaitMs;
-    for (;;) {
-      const got = chunker.waitingForFirst && wait > 0 ? await Promise.race([next, pause(wait)]) : await next;
-      if (signal.aborted) return;
-      if (got === null) {
-        // The text stopped for a while before the first clause was complete: say what there is.
-        yield* speak(chunker.flush());
-        continue;
-      }
-      if (got.done) break;
-      next = deltas.next();
-      yield* speak(chunker.push(got.value));
-    }
-    yield* speak(chunker.flush());
+    const clauses = clausesOf(text, signal, {
+      firstMaxWords: this.options.firstClauseWords,
+      maxWords: this.options.clauseWords,
+      firstClauseWaitMs: this.options.firstClauseWaitMs,
+    });
+    for await (const clause of clauses) yield* speak([clause]);
   }
 }

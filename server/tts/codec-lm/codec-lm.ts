@@ -258,11 +258,7 @@ export class CodecLmDecoder {
     readonly maxFrames: number,
   ) {
     const s = lm.section;
-    const room = s.max_positions - phonemes.length - 2;
-    if (
-      maxFrames < 1 ||
-      (s.pattern !== 'stack-delay' ? lmPlan(s, maxFrames).passes.length : maxFrames) > room
-    ) {
+    if (maxFrames < 1 || maxFrames > CodecLmDecoder.capacity(lm, phonemes.length)) {
       throw new ModelError(
         'model_mismatch',
         lm.label,
@@ -272,6 +268,16 @@ export class CodecLmDecoder {
     this.p = lmPlan(s, maxFrames);
     this.complete = completeFrames(this.p);
     this.history = Array.from({ length: s.codebooks }, () => []);
+  }
+
+  /** The most frames an utterance after `prompt` phonemes can have within the LM's positions. */
+  static capacity(lm: CodecLmModel, prompt: number): number {
+    const s = lm.section;
+    const room = s.max_positions - prompt - 2;
+    // flat: a position per token; delay: a pass per frame plus K - 1; stack-delay: a position per frame.
+    if (s.pattern === 'flat') return Math.max(0, Math.floor(room / s.codebooks));
+    if (s.pattern === 'delay') return Math.max(0, room - (s.codebooks - 1));
+    return Math.max(0, room);
   }
 
   private get(frame: number, level: number): number | undefined {
