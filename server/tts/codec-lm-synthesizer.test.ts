@@ -4,7 +4,8 @@ import { ModelError, ModelRegistry } from '../models/registry.ts';
 import { loadCodec } from './codec/onnx-codec.ts';
 import { loadCodecLm } from './codec-lm/codec-lm.ts';
 import { CodecLmSynthesizer, CodecLmTtsOptions, phonemeIds, ttsWords } from './codec-lm-synthesizer.ts';
-import type { SynthesisChunk } from './synthesizer.ts';
+import { ReplyHandle, type ReplySink } from '../session/reply.ts';
+import type { SpokenWord, SynthesisChunk } from './synthesizer.ts';
 
 const testdata = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const registry = new ModelRegistry();
@@ -92,5 +93,60 @@ describe('CodecLmSynthesizer over the tiny random models (plumbing, not a voice)
     const lm = await loadCodecLm(testdata('./codec-lm/testdata/tiny-flat/'), registry);
     const { decoder } = await loadCodec(testdata('./codec/testdata/encodec-like/'), registry);
     expect(() => new CodecLmSynthesizer(lm, decoder)).toThrow(ModelError);
+  });
+});
+
+function join(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+describe('a codec-LM reply paused mid-word and resumed', () => {
+  it('plays on from the start of the word it was cut in: no frame repeated or skipped after that point', async () => {
+    const synth = await tiny('delay', { maxClauseMs: 600 });
+    const written: Float32Array[] = [];
+    let played = 0;
+    const sink: ReplySink = {
+      write: (pcm) => void written.push(Float32Array.from(pcm)),
+      finish: (onSent) => onSent(),
+      cut: () => undefined,
+      playedMs: () => played,
+      queuedEndMs: () => played,
+      room: () => Promise.resolve(),
+    };
+    const handle = new ReplyHandle('r1', 'reply', 0, sink, true, {}, true);
+    const all: Float32Array[] = [];
+    const words: SpokenWord[] = [];
+    let paused = false;
+    let resumeAtMs = 0;
+    for await (const chunk of synth.synthesize(deltas('one two three, four five six.'), handle.signal)) {
+      handle.push(chunk.pcm);
+      all.push(chunk.pcm);
+      words.push(...chunk.words);
+      const pushedMs = all.reduce((n, p) => n + p.length, 0) / 16;
+      if (!paused && all.length === 3) {
+        // The caller heard all but the last 10 ms: the reply pauses there, mid-frame.
+        played = pushedMs - 10;
+        expect(handle.pause()).toBe(true);
+        paused = true;
+        resumeAtMs = words.filter((w) => w.startMs <= played).at(-1)?.startMs ?? 0;
+      }
+    }
+    handle.end();
+    expect(paused).toBe(true);
+    const before = written.length;
+    expect(handle.resume(resumeAtMs)).toBe(true);
+    const after = written.slice(before);
+    const replay = join(after);
+    const full = join(all);
+    const from = Math.round(resumeAtMs * 16);
+    expect(replay.length).toBe(full.length - from);
+    expect(replay.every((v, i) => v === full[from + i])).toBe(true);
+    expect((await handle.done).reason).toBe('done');
   });
 });

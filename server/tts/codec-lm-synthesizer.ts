@@ -36,7 +36,11 @@ export const CodecLmTtsOptions = z.strictObject({
   /** Longest clause, ms of audio: a clause the LM does not end by then is cut. Default 12000. */
   maxClauseMs: z.number().positive().default(12_000),
   firstClauseWords: z.number().int().positive().default(DEFAULT_CLAUSES.firstMaxWords),
-  clauseWords: z.number().int().positive().default(DEFAULT_CLAUSES.maxWords),
+  /**
+   * Later clauses' word limit. Default 6: the LM is trained on spans of at most 2 s of whole
+   * words (codec_lm/train.py --max-frames), about six words; longer clauses go beyond it.
+   */
+  clauseWords: z.number().int().positive().default(6),
   firstClauseWaitMs: z.number().nonnegative().default(60),
 });
 export type CodecLmTtsOptions = z.infer<typeof CodecLmTtsOptions>;

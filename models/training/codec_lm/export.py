@@ -95,6 +95,10 @@ def main() -> None:
     ap.add_argument("--tiny", type=Path, help="export a random tiny LM (a test fixture) to this folder")
     ap.add_argument("--pattern", default="stack-delay", choices=["flat", "delay", "stack-delay"])
     ap.add_argument("--schedule", default="0", help="stack-delay's block schedule, e.g. 0,2,1")
+    ap.add_argument("--checkpoint", type=Path)
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--codec", type=Path, help="the codec folder the LM's tokens come from")
+    ap.add_argument("--version", default="0.1.0")
     args = ap.parse_args()
     schedule = tuple(int(x) for x in args.schedule.split(","))
     if args.tiny:
@@ -104,7 +108,26 @@ def main() -> None:
         export(model, args.tiny, f"tiny-codec-lm-{args.pattern}", "0.0.1", vocab, {"name": "tiny-codec", "frames_per_second": 100}, "Random, tiny codec LM: a test fixture, not a voice")
         print(f"wrote {args.tiny}")
         return
-    raise SystemExit("the trained codec LM's export comes with its training (issue 12); use --tiny for the fixture")
+    if not args.checkpoint or not args.out or not args.codec:
+        raise SystemExit("give --checkpoint, --out and --codec (the codec folder whose tokens it was trained on), or --tiny")
+    import json
+
+    from codec_lm.data import OUT as DATA  # noqa: E402
+
+    state = torch.load(args.checkpoint)
+    cfg = dict(state["config"])
+    cfg["schedule"] = tuple(cfg["schedule"])
+    model = CodecLm(LmConfig(**cfg))
+    model.load_state_dict(state["model"])
+    model.eval()
+    vocab = json.loads((DATA / "vocab.json").read_text())
+    codec = json.loads((args.codec / "manifest.json").read_text())
+    info = {"name": f"{codec['name']}@{codec['version']}", "frames_per_second": codec["rates"]["frames_per_second"], "decoder_sha256": codec["sha256"]["decoder.onnx"]}
+    c = model.c
+    export(model, args.out, f"banter-codec-lm-{c.pattern}", args.version, vocab, info,
+           f"Codec LM ({c.pattern}), {sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters, step {state['step']}")  # fmt: skip
+    write_json(args.out / "training.json", {"step": state["step"], "args": state["args"], "config": state["config"]})
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
