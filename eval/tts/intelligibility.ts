@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { concatFloat32 } from '../../server/audio/buffers.ts';
 import { PIPELINE_SAMPLE_RATE } from '../../server/audio/rates.ts';
 import { writeWav } from '../../server/audio/wav.ts';
 import { ModelRegistry } from '../../server/models/registry.ts';
@@ -71,14 +72,8 @@ export async function evaluateTts(opts: {
       }
       wallMs += performance.now() - t0;
       firstAudio.push(first);
-      const n = parts.reduce((a, p) => a + p.length, 0);
-      const pcm = new Float32Array(n);
-      let at = 0;
-      for (const p of parts) {
-        pcm.set(p, at);
-        at += p.length;
-      }
-      audioMs += (n * 1000) / PIPELINE_SAMPLE_RATE;
+      const pcm = concatFloat32(parts);
+      audioMs += (pcm.length * 1000) / PIPELINE_SAMPLE_RATE;
       writeWav(join(out, item.file), pcm, PIPELINE_SAMPLE_RATE);
     }
     const files = items.map((i) => i.file);

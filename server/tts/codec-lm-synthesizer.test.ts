@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { concatFloat32 } from '../audio/buffers.ts';
 import { ModelError, ModelRegistry } from '../models/registry.ts';
 import { loadCodec } from './codec/onnx-codec.ts';
 import { loadCodecLm } from './codec-lm/codec-lm.ts';
@@ -96,16 +97,6 @@ describe('CodecLmSynthesizer over the tiny random models (plumbing, not a voice)
   });
 });
 
-function join(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 describe('a codec-LM reply paused mid-word and resumed', () => {
   it('plays on from the start of the word it was cut in: no frame repeated or skipped after that point', async () => {
     const synth = await tiny('delay', { maxClauseMs: 600 });
@@ -142,8 +133,8 @@ describe('a codec-LM reply paused mid-word and resumed', () => {
     const before = written.length;
     expect(handle.resume(resumeAtMs)).toBe(true);
     const after = written.slice(before);
-    const replay = join(after);
-    const full = join(all);
+    const replay = concatFloat32(after);
+    const full = concatFloat32(all);
     const from = Math.round(resumeAtMs * 16);
     expect(replay.length).toBe(full.length - from);
     expect(replay.every((v, i) => v === full[from + i])).toBe(true);

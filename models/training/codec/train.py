@@ -21,7 +21,6 @@ at 50 Hz (K=8, 4 kbit/s) and 0.355 at 50 Hz with 4 codebooks (2 kbit/s), against
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time
@@ -36,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from codec.data import DATA  # noqa: E402
 from codec.losses import mel_distance, mel_loss, stft_loss  # noqa: E402
 from codec.model import Codec, CodecConfig  # noqa: E402
-from lib.common import RUNS_ROOT, setup_torch  # noqa: E402
+from lib.common import RUNS_ROOT, load_checkpoint, save_checkpoint, setup_torch, warmup_cosine  # noqa: E402
 
 DEV_SENTENCES = 100
 
@@ -67,11 +66,8 @@ class Crops:
         return torch.from_numpy(np.clip(out, -1.0, 1.0))
 
 
-def lr_at(step: int, total: int, peak: float, warmup: int = 500) -> float:
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    p = (step - warmup) / max(1, total - warmup)
-    return 2e-5 + (peak - 2e-5) * 0.5 * (1 + math.cos(math.pi * min(1.0, p)))
+def lr_at(step: int, total: int, peak: float) -> float:
+    return warmup_cosine(step, total, peak, warmup=500, floor=2e-5)
 
 
 @torch.no_grad()
@@ -114,15 +110,13 @@ def main() -> None:
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.8, 0.99), weight_decay=1e-4)
     step = 0
     last = run / "last.pt"
-    if last.exists():
-        state = torch.load(last)
+    state = load_checkpoint(last, rng)
+    if state is not None:
         if CodecConfig(**state["config"]) != config:
             raise SystemExit(f"{last} was trained with {state['config']}, not {config.to_json()}")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         step = state["step"]
-        rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
         gen.set_state(state["gen"])
         print(f"resumed at step {step}", flush=True)
     crops = Crops(train, rng)
@@ -135,21 +129,8 @@ def main() -> None:
     )
 
     def save(path: Path) -> None:
-        tmp = path.with_suffix(".tmp")
-        torch.save(
-            {
-                "model": model.state_dict(),
-                "opt": opt.state_dict(),
-                "step": step,
-                "rng": rng.bit_generator.state,
-                "torch_rng": torch.get_rng_state(),
-                "gen": gen.get_state(),
-                "config": config.to_json(),
-                "args": vars(args),
-            },
-            tmp,
-        )
-        tmp.rename(path)
+        state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "gen": gen.get_state()}
+        save_checkpoint(path, {**state, "config": config.to_json(), "args": vars(args)}, rng)
 
     t0, logs = time.time(), []
     model.train()

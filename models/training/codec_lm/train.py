@@ -15,7 +15,7 @@ of the spans; token NLL logged every 500 steps.
 from __future__ import annotations
 
 import argparse
-import math
+import json
 import os
 import sys
 import time
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from codec_lm.data import OUT as DATA  # noqa: E402
 from codec_lm.model import CodecLm, LmConfig, collate, layout, loss  # noqa: E402
-from lib.common import RUNS_ROOT, setup_torch  # noqa: E402
+from lib.common import RUNS_ROOT, load_checkpoint, save_checkpoint, setup_torch, warmup_cosine  # noqa: E402
 
 DEV_SENTENCES = 100
 LEAD_FRAMES, TAIL_FRAMES = 2, 3  # 80 ms before the first word, 120 ms after the last (25 Hz)
@@ -72,11 +72,8 @@ def span(s: Sentences, i: int, rng: np.random.Generator, max_frames: int):
     return [int(x) for x in ph[p_lo:p_hi]], torch.from_numpy(codes[:, lo:hi]), [int(x) for x in w]
 
 
-def lr_at(step: int, total: int, peak: float, warmup: int = 500) -> float:
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    p = (step - warmup) / max(1, total - warmup)
-    return 1e-5 + (peak - 1e-5) * 0.5 * (1 + math.cos(math.pi * min(1.0, p)))
+def lr_at(step: int, total: int, peak: float) -> float:
+    return warmup_cosine(step, total, peak, warmup=500, floor=1e-5)
 
 
 @torch.no_grad()
@@ -110,10 +107,7 @@ def main() -> None:
         args.steps, args.batch, args.dim, args.layers = 10, 4, 64, 2
     setup_torch(args.seed, args.threads)
     s = Sentences(DATA / "train.npz")
-    vocab = (DATA / "vocab.json").read_text()
-    import json
-
-    phonemes = len(json.loads(vocab))
+    phonemes = len(json.loads((DATA / "vocab.json").read_text()))
     codebooks = s.codes.shape[0]
     dev_ids = list(range(len(s) - min(DEV_SENTENCES, len(s) // 5), len(s)))
     train_ids = list(range(dev_ids[0]))
@@ -126,21 +120,17 @@ def main() -> None:
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     step = 0
     last = run / "last.pt"
-    if last.exists():
-        state = torch.load(last)
+    state = load_checkpoint(last, rng)
+    if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         step = state["step"]
-        rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
         print(f"resumed at step {step}", flush=True)
     print(f"{args.pattern}: {len(train_ids)} sentences, {len(dev_ids)} dev, {sum(p.numel() for p in model.parameters())} parameters", flush=True)
 
     def save(path: Path) -> None:
-        tmp = path.with_suffix(".tmp")
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "rng": rng.bit_generator.state,
-                    "torch_rng": torch.get_rng_state(), "config": c.to_json(), "args": vars(args)}, tmp)  # fmt: skip
-        tmp.rename(path)
+        state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "config": c.to_json(), "args": vars(args)}
+        save_checkpoint(path, state, rng)
 
     t0, logs = time.time(), []
     model.train()

@@ -37,3 +37,31 @@ def setup_torch(seed: int, threads: int = 1) -> None:
     np.random.seed(seed)
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
+
+
+def warmup_cosine(step: int, total: int, peak: float, warmup: int, floor: float) -> float:
+    """Learning rate: linear warm-up to `peak` over `warmup` steps, then cosine decay to `floor` at `total`."""
+    import math
+
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    p = (step - warmup) / max(1, total - warmup)
+    return floor + (peak - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, p)))
+
+
+def save_checkpoint(path: Path, state: dict, rng: np.random.Generator) -> None:
+    """Write a training state atomically (a stopped run never leaves half a file), with the
+    numpy generator's and torch's random states, so a resumed run continues the same run."""
+    tmp = path.with_suffix(".tmp")
+    torch.save({**state, "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()}, tmp)
+    tmp.rename(path)
+
+
+def load_checkpoint(path: Path, rng: np.random.Generator) -> dict | None:
+    """The state `save_checkpoint` wrote (random states restored into `rng` and torch), or None."""
+    if not path.exists():
+        return None
+    state = torch.load(path)
+    rng.bit_generator.state = state["rng"]
+    torch.set_rng_state(state["torch_rng"])
+    return state
