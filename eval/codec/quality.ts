@@ -34,7 +34,7 @@ import {
 import { loadCodec } from '../../server/tts/codec/onnx-codec.ts';
 import { countErrors, sumCounts } from '../asr/align.ts';
 import { ensurePocketsphinx, pocketsphinxBatch } from '../metrics/asr.ts';
-import { logMelDistance, siSdr } from '../metrics/spectral.ts';
+import { bandLevelDifferenceDb, logMelDistance, siSdr } from '../metrics/spectral.ts';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const DEFAULT_SET = join(repo, 'models/training/runs/codec/data/test');
@@ -76,6 +76,7 @@ export async function evaluateCodec(opts: { model: string; set: string; limit?: 
     const dirs = { full: join(out, `k${K}`), four: join(out, 'k4') };
     for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
     let streamDiff = 0;
+    const bands: number[][] = [];
     let seconds = 0;
     for (const item of items) {
       const wav = readWav(join(opts.set, item.file));
@@ -89,6 +90,7 @@ export async function evaluateCodec(opts: { model: string; set: string; limit?: 
         perK[k - 1].mel.push(logMelDistance(pcm, original));
         perK[k - 1].sdr.push(siSdr(pcm, original));
         if (k === K) {
+          bands.push(bandLevelDifferenceDb(pcm, original));
           writeWav(join(dirs.full, item.file), pcm, decoder.sampleRate);
           const streamed = await frameByFrame(decoder, codes);
           for (let i = 0; i < pcm.length; i++)
@@ -134,6 +136,11 @@ export async function evaluateCodec(opts: { model: string; set: string; limit?: 
       })),
       pocketsphinx: wer ?? { skipped: asr.reason },
       streaming_max_abs_diff: streamDiff,
+      band_level_db: {
+        below_0_7_khz: round(mean(bands.map((b) => b[0])), 2),
+        '0_7_to_2_7_khz': round(mean(bands.map((b) => b[1])), 2),
+        above_2_7_khz: round(mean(bands.map((b) => b[2])), 2),
+      },
     };
   } finally {
     await registry.close();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { logMelDistance, siSdr } from './spectral.ts';
+import { bandLevelDifferenceDb, logMelDistance, siSdr } from './spectral.ts';
 
 function tone(hz: number, seconds: number, amp = 0.3): Float32Array {
   return Float32Array.from(
@@ -39,5 +39,18 @@ describe('spectral measures', () => {
         a,
       ),
     ).toBeCloseTo(20, 0);
+  });
+
+  it('band levels read 0 dB for the same signal and -6 dB for half the amplitude in every range', () => {
+    const a = Float32Array.from(
+      { length: 16000 },
+      (_, i) => 0.2 * Math.sin(i * 0.05) + 0.1 * Math.sin(i * 0.9) + 0.05 * Math.sin(i * 2.5),
+    );
+    expect(bandLevelDifferenceDb(a, a)).toEqual([0, 0, 0]);
+    for (const d of bandLevelDifferenceDb(
+      a.map((x) => x / 2),
+      a,
+    ))
+      expect(d).toBeCloseTo(-6.02, 0);
   });
 });

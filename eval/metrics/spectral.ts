@@ -48,3 +48,32 @@ export function siSdr(estimate: Float32Array, reference: Float32Array): number {
   }
   return 10 * Math.log10(Math.max(target, 1e-12) / Math.max(noise, 1e-12));
 }
+
+/**
+ * Level of `estimate` against `reference` in three mel ranges (bins 0-19, 20-49, 50-79 of 80:
+ * below about 0.7 kHz, 0.7-2.7 kHz, above 2.7 kHz with Kaldi's 20 Hz-8 kHz mel scale), dB, averaged over the reference's
+ * louder half of frames: a muffled resynthesis reads negative in the top range, a buzzy one
+ * positive where the original had little energy.
+ */
+export function bandLevelDifferenceDb(
+  estimate: Float32Array,
+  reference: Float32Array,
+): [number, number, number] {
+  const fe = fbankAll(estimate);
+  const fr = fbankAll(reference);
+  const n = Math.min(fe.length, fr.length);
+  const energy = (row: Float32Array) => row.reduce((a, v) => a + v, 0);
+  const order = Array.from({ length: n }, (_, t) => t).sort((a, b) => energy(fr[b]) - energy(fr[a]));
+  const loud = order.slice(0, Math.max(1, Math.floor(n / 2)));
+  const ranges: [number, number][] = [
+    [0, 20],
+    [20, 50],
+    [50, 80],
+  ];
+  const toDb = 10 / Math.LN10;
+  return ranges.map(([a, b]) => {
+    let sum = 0;
+    for (const t of loud) for (let i = a; i < b; i++) sum += fe[t][i] - fr[t][i];
+    return (sum / (loud.length * (b - a))) * toDb;
+  }) as [number, number, number];
+}
