@@ -50,10 +50,10 @@ export function siSdr(estimate: Float32Array, reference: Float32Array): number {
 }
 
 /**
- * Level of `estimate` against `reference` in three mel ranges (bins 0-19, 20-49, 50-79 of 80:
- * below about 0.7 kHz, 0.7-2.7 kHz, above 2.7 kHz with Kaldi's 20 Hz-8 kHz mel scale), dB, averaged over the reference's
- * louder half of frames: a muffled resynthesis reads negative in the top range, a buzzy one
- * positive where the original had little energy.
+ * Level of `estimate` against `reference` in three mel ranges (bins 0-19, 20-49, 50-79 of 80
+ * on Kaldi's 20 Hz-8 kHz scale: below about 0.7 kHz, 0.7-2.7 kHz, above 2.7 kHz), dB, averaged
+ * over the reference's louder half of frames: a muffled resynthesis reads negative in the top
+ * range, a buzzy one positive where the original had little energy.
  */
 export function bandLevelDifferenceDb(
   estimate: Float32Array,

@@ -120,6 +120,10 @@ sentences, against the text flite read (corpus WER):
 
 {wer}
 
+Level of the resynthesis against the original in three ranges (louder half of frames, all
+{K} codebooks): below 0.7 kHz {metrics['band_level_db']['below_0_7_khz']:+.1f} dB, 0.7-2.7 kHz
+{metrics['band_level_db']['0_7_to_2_7_khz']:+.1f} dB, above 2.7 kHz {metrics['band_level_db']['above_2_7_khz']:+.1f} dB.
+
 Streaming: decoding a frame at a time differs from decoding each sentence whole by at most
 {metrics['streaming_max_abs_diff']:.2e} (float rounding; the graphs compute the same thing).
 
