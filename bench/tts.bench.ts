@@ -37,6 +37,7 @@ let flatRtf: number | null = null;
 for (const lm of values.lm) {
   const r = await evaluateTts({ lm: resolve(lm), codec, set, limit });
   const ps = r.pocketsphinx as { synthesized?: { wer: number }; original?: { wer: number } };
+  if (r.rtf === null) throw new Error(`${lm} synthesized no audio`);
   if (r.pattern === 'flat') flatRtf = r.rtf;
   rows.push(
     `| ${r.pattern} (${r.lm}) | ${r.passes_per_audio_second} | ${r.rtf.toFixed(3)} | ${flatRtf ? (r.rtf / flatRtf).toFixed(2) : '-'} | ${r.first_audio_ms.median} / ${r.first_audio_ms.p90} | ${ps.synthesized ? (100 * ps.synthesized.wer).toFixed(1) + '%' : 'n/a'} |`,

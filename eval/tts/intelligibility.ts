@@ -71,7 +71,7 @@ export async function evaluateTts(opts: {
         parts.push(chunk.pcm);
       }
       wallMs += performance.now() - t0;
-      firstAudio.push(first);
+      if (first >= 0) firstAudio.push(first);
       const pcm = concatFloat32(parts);
       audioMs += (pcm.length * 1000) / PIPELINE_SAMPLE_RATE;
       writeWav(join(out, item.file), pcm, PIPELINE_SAMPLE_RATE);
@@ -97,7 +97,7 @@ export async function evaluateTts(opts: {
       pattern: s.pattern,
       sentences: items.length,
       audio_s: round(audioMs / 1000, 1),
-      rtf: round(wallMs / audioMs),
+      rtf: audioMs > 0 ? round(wallMs / audioMs) : null,
       first_audio_ms: {
         median: round(percentile(firstAudio, 50), 1),
         p90: round(percentile(firstAudio, 90), 1),

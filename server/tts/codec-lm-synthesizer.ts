@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import { PIPELINE_SAMPLE_RATE } from '../audio/rates.ts';
-import { resampleAll } from '../audio/resampler.ts';
+import { createResampler } from '../audio/resampler.ts';
 import { createSampler, repetitionAwareSampler, type HistorySampler } from '../duplex-llm/sampling.ts';
 import { ModelError } from '../models/registry.ts';
 import { DEFAULT_CLAUSES, clausesOf } from './clauses.ts';
@@ -93,6 +93,12 @@ function sampling(o: CodecLmTtsOptions, heads: number): LmSampling {
   return { pick: (head, logits, history) => per[head](logits, history) };
 }
 
+/** Linear fade to silence over the last `n` samples, in place. */
+function fadeOut(pcm: Float32Array, n: number): void {
+  const len = Math.min(n, pcm.length);
+  for (let i = 0; i < len; i++) pcm[pcm.length - 1 - i] *= i / len;
+}
+
 export class CodecLmSynthesizer implements Synthesizer {
   readonly label: string;
   private readonly frameMs: number;
@@ -151,28 +157,33 @@ export class CodecLmSynthesizer implements Synthesizer {
       let begun = 0;
       let last: SpokenWord | null = null;
       let frames = 0;
-      while (!decoder.done) {
-        if (signal.aborted) return;
-        const chunk = await decoder.next();
-        if (signal.aborted) return;
-        if (chunk.frames.frames === 0) continue;
-        const r = await this.codec.decodeChunk(chunk.frames, state);
-        state = r.state;
-        const spoken: SpokenWord[] = [];
-        chunk.wordsBegun.forEach((n, i) => {
-          const at = offsetMs + (chunk.from + i) * this.frameMs;
-          for (; begun < Math.min(n, words.length); begun++) {
-            if (last) last.endMs = at;
-            last = { text: words[begun].word, startMs: at, endMs: at };
-            spoken.push(last);
-          }
-        });
-        frames = chunk.from + chunk.frames.frames;
-        const pcm =
-          this.codec.sampleRate === PIPELINE_SAMPLE_RATE
-            ? r.pcm
-            : await resampleAll(r.pcm, this.codec.sampleRate, PIPELINE_SAMPLE_RATE);
-        yield { pcm, words: spoken };
+      // One converter per clause, so chunk edges are not resampled apart (a no-op at 16 kHz).
+      const resampler = await createResampler(this.codec.sampleRate, PIPELINE_SAMPLE_RATE);
+      try {
+        while (!decoder.done) {
+          if (signal.aborted) return;
+          const chunk = await decoder.next(signal);
+          if (signal.aborted) return;
+          if (chunk.frames.frames === 0) continue;
+          const r = await this.codec.decodeChunk(chunk.frames, state);
+          state = r.state;
+          // The clause ends here: the decoder's overlap tail is not played, so the last 5 ms
+          // fade out rather than stop on a sample that may not be near zero.
+          if (chunk.done) fadeOut(r.pcm, Math.round(this.codec.sampleRate * 0.005));
+          const spoken: SpokenWord[] = [];
+          chunk.wordsBegun.forEach((n, i) => {
+            const at = offsetMs + (chunk.from + i) * this.frameMs;
+            for (; begun < Math.min(n, words.length); begun++) {
+              if (last) last.endMs = at;
+              last = { text: words[begun].word, startMs: at, endMs: at };
+              spoken.push(last);
+            }
+          });
+          frames = chunk.from + chunk.frames.frames;
+          yield { pcm: resampler.process(r.pcm), words: spoken };
+        }
+      } finally {
+        resampler.destroy();
       }
       const endMs = offsetMs + frames * this.frameMs;
       if (last) (last as SpokenWord).endMs = endMs;

@@ -33,10 +33,15 @@ def prompt_pass(c: LmConfig, phonemes: list[int]) -> Pass:
     return Pass(rows, list(range(n)), [0] * n, [[int(j <= i) for j in range(n)] for i in range(n)], n, [])
 
 
-def audio_pass(c: LmConfig, P: int, s: int, frames: int, known: dict) -> Pass:
-    """Pass s of an utterance of `frames` frames (EOS frame included) after a prompt of P - 1
-    phonemes (P counts the BOS position, as in `layout`)."""
+def audio_pass(c: LmConfig, P: int, s: int, frames: int, known: dict, end: int | None = None) -> Pass:
+    """Pass s of a plan over `frames` frames after a prompt of P - 1 phonemes (P counts the BOS
+    position, as in `layout`). `end`: the EOS frame once known; frames after it do not exist
+    (training plans over the EOS frame and no more), so their cells are left out."""
     K = c.codebooks
+
+    def live(cell):
+        return cell if cell is not None and (end is None or cell[0] <= end) else None
+
     if c.pattern == "flat":
         t, k = divmod(s, K)
         if s == 0:
@@ -47,14 +52,14 @@ def audio_pass(c: LmConfig, P: int, s: int, frames: int, known: dict) -> Pass:
             row[1 + pk] = known[(pt, pk)]
         return Pass([row], [P - 1 + s], [1 + k], [[1]], 1, [(0, k, (t, k))])
     if c.pattern == "delay":
-        passes = plan(Spec("delay"), K, frames)
+        passes = [[live(x) for x in p] for p in plan(Spec("delay"), K, frames)]
         if s == 0:
             row = [-1, c.bos] + [c.empty] * (K - 1)
         else:
             row = [-1] + [known[cell] if cell is not None else c.empty for cell in passes[s - 1]]
         decodes = [(0, k, cell) for k, cell in enumerate(passes[s]) if cell is not None]
         return Pass([row], [P - 1 + s], [0], [[1]], 1, decodes)
-    passes = plan(Spec("stack-delay", schedule=c.schedule), K, frames)
+    passes = [[live(x) for x in p] for p in plan(Spec("stack-delay", schedule=c.schedule), K, frames)]
     rows, pos, depth, decodes = [], [], [], []
     n_stack = 0
     if s > 0 and passes[s - 1][K - 1] is not None:  # the frame the last pass completed
@@ -87,11 +92,13 @@ def step(graph: StepGraph, p: Pass, cache: list[torch.Tensor]):
 
 
 @torch.no_grad()
-def teacher_forced_logits(graph: StepGraph, phonemes: list[int], codes: torch.Tensor) -> dict:
-    """Logits of every cell, decoding pass by pass with the true tokens: {(frame, level): logits}."""
+def teacher_forced_logits(graph: StepGraph, phonemes: list[int], codes: torch.Tensor, max_frames: int | None = None) -> dict:
+    """Logits of every cell, decoding pass by pass with the true tokens: {(frame, level): logits}.
+    max_frames: plan over this many frames, as inference does before it knows where EOS falls
+    (the EOS frame is then passed as `end`); by default exactly the T + 1 frames of `layout`."""
     c = graph.model.c
     K, T = codes.shape
-    frames = T + 1  # the EOS frame, as in `layout`
+    frames = max_frames or T + 1  # the EOS frame, as in `layout`
     known = {(t, k): int(codes[k, t]) for t in range(T) for k in range(K)}
     known[(T, 0)] = c.eos
     for k in range(1, K):
@@ -100,8 +107,9 @@ def teacher_forced_logits(graph: StepGraph, phonemes: list[int], codes: torch.Te
     cache = empty_cache(c)
     _, _, cache = step(graph, prompt_pass(c, phonemes), cache)
     out = {}
-    for s in range(pass_count(c, frames)):
-        p = audio_pass(c, P, s, frames, known)
+    end = T if max_frames else None
+    for s in range(pass_count(c, T + 1)):
+        p = audio_pass(c, P, s, frames, known, end)
         logits, _, cache = step(graph, p, cache)
         for row, head, cell in p.decodes:
             out[cell] = logits[row, head]

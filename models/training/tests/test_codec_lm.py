@@ -141,3 +141,26 @@ class StepContract(unittest.TestCase):
 
     def test_stack_delay_interleaved(self) -> None:
         self.check("stack-delay", (0, 2, 1))
+
+
+class AfterEos(unittest.TestCase):
+    """Inference plans over more frames than it will use; once EOS is known, frames after it are
+    left out, so every pass looks as it did in training (identity schedules)."""
+
+    def test_post_eos_passes_match_training(self) -> None:
+        import torch
+
+        from codec_lm.model import CodecLm, LmConfig, StepGraph
+        from codec_lm.runner import teacher_forced_logits
+
+        for pattern in ("flat", "delay", "stack-delay"):
+            c = LmConfig(pattern=pattern, codebooks=3, codebook_size=16, phonemes=10, dim=32, layers=2, heads=2)
+            torch.manual_seed(0)
+            graph = StepGraph(CodecLm(c).eval())
+            codes = torch.randint(0, 16, (3, 5))
+            exact = teacher_forced_logits(graph, [3, 4, 5], codes)
+            planned_long = teacher_forced_logits(graph, [3, 4, 5], codes, max_frames=12)
+            self.assertEqual(set(exact), set(planned_long))
+            for cell in exact:
+                self.assertTrue(torch.allclose(exact[cell], planned_long[cell], atol=1e-5), f"{pattern} {cell}")
+

@@ -35,22 +35,31 @@ describe.each(['flat', 'delay', 'stack-delay'])('the %s step graph (tiny random 
     const T = codes[0].length + 1; // + the EOS frame
     const known = (f: number, k: number) =>
       f < T - 1 ? codes[k][f] : k === 0 ? s.tokens.eos : s.tokens.empty;
+    // Planned over exactly the T frames, as training lays them out; and over more frames with
+    // the EOS frame given as `end`, as inference runs once it has sampled EOS.
     const p = lmPlan(s, T);
-    let cache = (await lm.step(promptPass(s, phonemes), lm.emptyCache())).cache;
-    const got = new Map<string, Float32Array>();
-    for (let pass = 0; pass < p.passes.length; pass++) {
-      const lp = audioPass(s, phonemes.length, p, pass, known);
-      const r = await lm.step(lp, cache);
-      cache = r.cache;
-      for (const d of lp.decodes)
-        got.set(`${d.frame},${d.level}`, Float32Array.from(r.out.logits(d.row, d.head)));
-    }
-    expect(got.size).toBe(cells.length);
-    for (const c of cells) {
-      const mine = got.get(`${c.frame},${c.level}`)!;
-      let worst = 0;
-      for (let i = 0; i < c.logits.length; i++) worst = Math.max(worst, Math.abs(mine[i] - c.logits[i]));
-      expect(worst, `cell ${c.frame},${c.level}`).toBeLessThan(parity.tolerance);
+    let cache = lm.emptyCache();
+    for (const [frames, end] of [
+      [T, null],
+      [T + 7, T - 1],
+    ] as const) {
+      const plan = lmPlan(s, frames);
+      cache = (await lm.step(promptPass(s, phonemes), lm.emptyCache())).cache;
+      const got = new Map<string, Float32Array>();
+      for (let pass = 0; pass < p.passes.length; pass++) {
+        const lp = audioPass(s, phonemes.length, plan, pass, known, end);
+        const r = await lm.step(lp, cache);
+        cache = r.cache;
+        for (const d of lp.decodes)
+          got.set(`${d.frame},${d.level}`, Float32Array.from(r.out.logits(d.row, d.head)));
+      }
+      expect(got.size, `planned over ${frames}`).toBe(cells.length);
+      for (const c of cells) {
+        const mine = got.get(`${c.frame},${c.level}`)!;
+        let worst = 0;
+        for (let i = 0; i < c.logits.length; i++) worst = Math.max(worst, Math.abs(mine[i] - c.logits[i]));
+        expect(worst, `cell ${c.frame},${c.level} planned over ${frames}`).toBeLessThan(parity.tolerance);
+      }
     }
     // The cache holds exactly what the pattern keeps: every position (flat, delay) or prompt + stacks.
     const cached = cache[0].dims[2];

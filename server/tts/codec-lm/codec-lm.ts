@@ -14,7 +14,7 @@
 import ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { type LoadedModel, ModelError, type ModelRegistry, parseSection } from '../../models/registry.ts';
-import { type Plan, completeFrames, plan } from '../patterns/patterns.ts';
+import { type Cell, type Plan, completeFrames, plan } from '../patterns/patterns.ts';
 import type { CodeFrames } from '../codec/codec.ts';
 
 export const CODEC_LM_CONTRACTS = ['codec-lm-step/1'] as const;
@@ -71,6 +71,18 @@ export class CodecLmModel {
         model.dir,
         `${past.length} past.* inputs, codec_lm.layers is ${s.layers}`,
       );
+    }
+    if (s.tokens.empty !== s.codebook_size) {
+      throw new ModelError(
+        'model_mismatch',
+        model.dir,
+        `tokens.empty must be codebook_size (${s.codebook_size}), the codec's "no token"`,
+      );
+    }
+    try {
+      lmPlan(s, 1); // a schedule that is no permutation is refused here, not mid-call
+    } catch (err) {
+      throw new ModelError('model_mismatch', model.dir, (err as Error).message, { cause: err });
     }
     const rows = model.manifest.inputs.find((t) => t.name === 'inputs');
     const width = rows?.shape[2];
@@ -153,11 +165,24 @@ export function promptPass(s: CodecLmSection, phonemes: readonly number[]): LmPa
 /** Tokens decoded so far: known(frame, level) or undefined. */
 export type Known = (frame: number, level: number) => number | undefined;
 
-/** Pass s of a plan, after a prompt of `prompt` phonemes. */
-export function audioPass(s: CodecLmSection, prompt: number, p: Plan, pass: number, known: Known): LmPass {
+/**
+ * Pass s of a plan, after a prompt of `prompt` phonemes. `end`: the EOS frame once known;
+ * frames after it do not exist (as in training, where the plan covers the EOS frame and no
+ * more), so their cells are left out of the pass.
+ */
+export function audioPass(
+  s: CodecLmSection,
+  prompt: number,
+  p: Plan,
+  pass: number,
+  known: Known,
+  end: number | null = null,
+): LmPass {
   const K = s.codebooks;
   const P = prompt + 1;
   const { empty, bos } = s.tokens;
+  const live = (c: Cell | null): Cell | null => (c && (end === null || c.frame <= end) ? c : null);
+  const cells = (i: number) => p.passes[i].map(live);
   const get = (f: number, k: number) => {
     const v = known(f, k);
     if (v === undefined) throw new Error(`token (${f}, ${k}) needed before it was decoded`);
@@ -169,9 +194,9 @@ export function audioPass(s: CodecLmSection, prompt: number, p: Plan, pass: numb
     if (pass === 0) row = bosRow;
     else {
       row = [-1, ...new Array<number>(K).fill(empty)];
-      for (const c of p.passes[pass - 1]) if (c) row[1 + c.codebook] = get(c.frame, c.codebook);
+      for (const c of cells(pass - 1)) if (c) row[1 + c.codebook] = get(c.frame, c.codebook);
     }
-    const decodes = p.passes[pass].flatMap((c, stream) =>
+    const decodes = cells(pass).flatMap((c, stream) =>
       c
         ? [{ row: 0, head: s.pattern === 'flat' ? c.codebook : stream, frame: c.frame, level: c.codebook }]
         : [],
@@ -184,7 +209,7 @@ export function audioPass(s: CodecLmSection, prompt: number, p: Plan, pass: numb
   const depth: number[] = [];
   const decodes: LmPass['decodes'] = [];
   let nStack = 0;
-  const completed = pass > 0 ? p.passes[pass - 1][K - 1] : null;
+  const completed = pass > 0 ? cells(pass - 1)[K - 1] : null;
   if (completed) {
     const f = completed.frame;
     rows.push([-1, ...Array.from({ length: K }, (_, k) => get(f, k))]);
@@ -192,7 +217,7 @@ export function audioPass(s: CodecLmSection, prompt: number, p: Plan, pass: numb
     depth.push(0);
     nStack = 1;
   }
-  p.passes[pass].forEach((c, d) => {
+  cells(pass).forEach((c, d) => {
     if (!c) return;
     rows.push([-1, ...Array.from({ length: K }, (_, k) => (k < d ? get(c.frame, k) : empty))]);
     positions.push(P + c.frame);
@@ -288,7 +313,8 @@ export class CodecLmDecoder {
     return this.finished;
   }
 
-  async next(): Promise<LmChunk> {
+  /** Runs passes until a frame is complete; `signal` stops it between passes. */
+  async next(signal?: AbortSignal): Promise<LmChunk> {
     const s = this.lm.section;
     const K = s.codebooks;
     const from = this.emitted;
@@ -300,7 +326,8 @@ export class CodecLmDecoder {
     const known: Known = (f, k) => this.get(f, k);
     let ready = this.emitted;
     while (this.pass < this.p.passes.length) {
-      const lp = audioPass(s, this.phonemes.length, this.p, this.pass, known);
+      if (signal?.aborted) break;
+      const lp = audioPass(s, this.phonemes.length, this.p, this.pass, known, this.end);
       const r = await this.lm.step(lp, this.cache);
       this.cache = r.cache;
       for (const d of lp.decodes) {
@@ -308,12 +335,13 @@ export class CodecLmDecoder {
         if (this.end !== null && d.frame >= this.end) token = d.level === 0 ? s.tokens.eos : s.tokens.empty;
         else {
           const logits = r.out.logits(d.row, d.head);
-          // Level 0 may end the utterance; the finer levels only write codes.
-          token = this.sampling.pick(
-            d.head,
-            d.level === 0 ? logits : logits.subarray(0, s.codebook_size),
-            this.history[d.head],
-          );
+          // Level 0 may end the utterance (EOS), never write "no token"; the finer levels only write codes.
+          let choice = logits.subarray(0, s.codebook_size);
+          if (d.level === 0) {
+            choice = Float32Array.from(logits);
+            choice[s.tokens.empty] = Number.NEGATIVE_INFINITY;
+          }
+          token = this.sampling.pick(d.head, choice, this.history[d.head]);
           if (token === s.tokens.eos && d.level !== 0) token = 0;
           if (token >= s.codebook_size && token !== s.tokens.eos) token = 0;
           this.history[d.head].push(token);

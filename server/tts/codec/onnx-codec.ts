@@ -316,6 +316,7 @@ export async function createOnnxEncoder(
     ...info,
     async encode(pcm: Float32Array): Promise<CodeFrames> {
       const frames = Math.floor(pcm.length / info.frameSamples);
+      if (frames === 0) return { codebooks: info.codebooks, frames: 0, data: new Int32Array(0) };
       const samples = pcm.subarray(0, frames * info.frameSamples);
       const out = await graph.session.run({
         [enc.audio]: new ort.Tensor('float32', Float32Array.from(samples), [1, samples.length]),
