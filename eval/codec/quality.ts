@@ -18,7 +18,7 @@
  *   each sentence whole.
  * Timing is in bench/codec.bench.ts, not here.
  */
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,8 +32,7 @@ import {
   sliceFrames,
 } from '../../server/tts/codec/codec.ts';
 import { loadCodec } from '../../server/tts/codec/onnx-codec.ts';
-import { countErrors, sumCounts } from '../asr/align.ts';
-import { ensurePocketsphinx, pocketsphinxBatch } from '../metrics/asr.ts';
+import { emitResult, ensurePocketsphinx, pocketsphinxErrorRates } from '../metrics/asr.ts';
 import { bandLevelDifferenceDb, logMelDistance, siSdr } from '../metrics/spectral.ts';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -99,15 +98,10 @@ export async function evaluateCodec(opts: { model: string; set: string; limit?: 
         if (k === Math.min(4, K)) writeWav(join(dirs.four, item.file), pcm, decoder.sampleRate);
       }
     }
-    const files = items.map((i) => i.file);
     const asr = ensurePocketsphinx({ install: true, log: (l) => console.error(l) });
     let wer: Record<string, unknown> | null = null;
     if (asr.available) {
-      const score = async (dir: string) => {
-        const hyp = await pocketsphinxBatch(dir, files);
-        const s = sumCounts(items.map((i) => countErrors(i.text, hyp.get(i.file) ?? '')));
-        return { wer: round(s.wer), cer: round(s.cer), word_errors: s.wordErrors, words: s.words };
-      };
+      const score = (dir: string) => pocketsphinxErrorRates(dir, items);
       const original = await score(opts.set);
       const full = await score(dirs.full);
       const four = await score(dirs.four);
@@ -163,9 +157,7 @@ async function main(): Promise<void> {
     limit: values.limit ? Number(values.limit) : undefined,
     keep: values.keep ? resolve(values.keep) : undefined,
   });
-  const text = JSON.stringify(result, null, 1) + '\n';
-  if (values.out) writeFileSync(values.out, text);
-  process.stdout.write(text);
+  emitResult(result, values.out);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeWav } from '../../server/audio/wav.ts';
 import { runProcess } from '../../fixtures/run-process.ts';
+import { countErrors, sumCounts } from '../asr/align.ts';
 import type { Interval } from '../caller/prepare.ts';
 
 export { wordErrorRate } from './wer.ts';
@@ -188,4 +189,28 @@ export async function pocketsphinxBatch(dir: string, files: readonly string[]): 
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Corpus word and character error rates of pocketsphinx over a folder of 16 kHz WAVs against
+ * their texts (rounded to 4 places), the scoring the codec and TTS evaluations share.
+ */
+export async function pocketsphinxErrorRates(
+  dir: string,
+  items: readonly { file: string; text: string }[],
+): Promise<{ wer: number; cer: number; word_errors: number; words: number }> {
+  const hyp = await pocketsphinxBatch(
+    dir,
+    items.map((i) => i.file),
+  );
+  const s = sumCounts(items.map((i) => countErrors(i.text, hyp.get(i.file) ?? '')));
+  const round = (x: number) => Math.round(x * 1e4) / 1e4;
+  return { wer: round(s.wer), cer: round(s.cer), word_errors: s.wordErrors, words: s.words };
+}
+
+/** Writes an evaluation's result as JSON to `out` (if given) and to stdout. */
+export function emitResult(result: unknown, out: string | undefined): void {
+  const text = JSON.stringify(result, null, 1) + '\n';
+  if (out) writeFileSync(out, text);
+  process.stdout.write(text);
 }

@@ -11,7 +11,7 @@
  * first audio (wall time from the text to the first chunk, per sentence), and LM passes per
  * second of audio.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,8 +23,7 @@ import { ModelRegistry } from '../../server/models/registry.ts';
 import { loadCodec } from '../../server/tts/codec/onnx-codec.ts';
 import { loadCodecLm } from '../../server/tts/codec-lm/codec-lm.ts';
 import { CodecLmSynthesizer, CodecLmTtsOptions } from '../../server/tts/codec-lm-synthesizer.ts';
-import { countErrors, sumCounts } from '../asr/align.ts';
-import { ensurePocketsphinx, pocketsphinxBatch } from '../metrics/asr.ts';
+import { emitResult, ensurePocketsphinx, pocketsphinxErrorRates } from '../metrics/asr.ts';
 import { percentile } from '../metrics/stats.ts';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -76,15 +75,13 @@ export async function evaluateTts(opts: {
       audioMs += (pcm.length * 1000) / PIPELINE_SAMPLE_RATE;
       writeWav(join(out, item.file), pcm, PIPELINE_SAMPLE_RATE);
     }
-    const files = items.map((i) => i.file);
     const asr = ensurePocketsphinx({ install: true, log: (l) => console.error(l) });
     const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
     let wer: Record<string, unknown> = { skipped: asr.reason };
     if (asr.available) {
       const score = async (dir: string) => {
-        const hyp = await pocketsphinxBatch(dir, files);
-        const s = sumCounts(items.map((i) => countErrors(i.text, hyp.get(i.file) ?? '')));
-        return { wer: round(s.wer), word_errors: s.wordErrors, words: s.words };
+        const { wer, word_errors, words } = await pocketsphinxErrorRates(dir, items);
+        return { wer, word_errors, words };
       };
       wer = { original: await score(opts.set), synthesized: await score(out) };
     }
@@ -129,9 +126,7 @@ async function main(): Promise<void> {
     limit: values.limit ? Number(values.limit) : undefined,
     keep: values.keep ? resolve(values.keep) : undefined,
   });
-  const text = JSON.stringify(result, null, 1) + '\n';
-  if (values.out) writeFileSync(values.out, text);
-  process.stdout.write(text);
+  emitResult(result, values.out);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
