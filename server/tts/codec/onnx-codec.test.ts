@@ -76,6 +76,12 @@ describe('banter codec graphs (the tiny random fixture)', () => {
     expect(same / want.data.length).toBeGreaterThan(0.98); // float rounding may flip a near tie
   });
 
+  it('encodes less than one frame of audio to no frames, not an onnxruntime error', async () => {
+    const { encoder } = await loadCodec(tiny, registry);
+    const codes = await encoder!.encode(new Float32Array(encoder!.frameSamples - 1));
+    expect([codes.codebooks, codes.frames, codes.data.length]).toEqual([encoder!.codebooks, 0, 0]);
+  });
+
   it('streams chunk by chunk to exactly the whole decode, and resumes from a kept state', async () => {
     const { decoder } = await loadCodec(tiny, registry);
     const codes = codeFrames(parity.cases[0].codes);
