@@ -6,13 +6,19 @@
  *                           [--allow-any-voice] [--greeting-text TEXT] [--speed X] [--in-process]
  *                           [--server-args="--asr pocketsphinx"]  (flags for banter in its own process)
  *   npx tsx eval/cli.ts smoke                      # the CI suite, into eval/out/smoke
- *   npx tsx eval/cli.ts score DIR                  # re-analyse and re-score a run's recordings
+ *   npx tsx eval/cli.ts score DIR [--out DIR] [--caller-channel 0|1]
+ *                                                  # re-score a run's recordings; or score another system's:
+ *                                                  # FDB-layout samples, or two-channel WAVs (caller, system)
  *   npx tsx eval/cli.ts summary DIR OUT.json [--commit REV]   # a run's metric summary (no audio), for docs/results/
  *   npx tsx eval/cli.ts generate                   # rewrite eval/scenarios/{standard,smoke}.yaml
  *   npx tsx eval/cli.ts offline IN... [--out DIR] [--url URL] [--greeting] [--tail-ms N]
  *                                                  # audio files (any format) or FDB sample folders -> output.wav
  *   npx tsx eval/cli.ts fdb-export RUN_DIR DEST    # a run in Full-Duplex-Bench's layout
  *   npx tsx eval/cli.ts fdb-import DIR [--out DIR] # score FDB-layout recordings with banter's metrics
+ *   npx tsx eval/cli.ts compare RUN_A RUN_B [...] [--out DIR] [--labels a,b] [--resamples N]
+ *                                                  # runs side by side: intervals, differences, breakdowns
+ *   npx tsx eval/cli.ts data [--from DIR] [--dest DIR] [--check]
+ *                                                  # the suites' recorded voices and noises, checked, into eval/data
  *   npx tsx eval/cli.ts screenshot REPORT.html PNG # open a report in chromium, check it, screenshot it
  *
  * Without --url, banter itself is started on a free port: as its own process
@@ -24,10 +30,21 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadSilero } from '../server/turn-taking/silero.ts';
-import { analyzeConversation } from './metrics/analyze.ts';
+import { analyzeConversation, type RecordedConversation } from './metrics/analyze.ts';
 import { ensurePocketsphinx } from './metrics/asr.ts';
 import { exportFdb, findFdbSamples, importFdbSample } from './offline/fdb.ts';
-import { runOfflineFile } from './offline/offline.ts';
+import { outputPaths, runOfflineFile } from './offline/offline.ts';
+import { findRecordings, importTwoChannel } from './offline/two-channel.ts';
+import { compareReports } from './report/compare.ts';
+import {
+  checkData,
+  DataError,
+  EVAL_DATA_DIR,
+  installFromArchives,
+  installFromFolder,
+  loadManifest,
+} from './datasets/datasets.ts';
+import { renderComparisonHtml } from './report/compare-html.ts';
 import { Progress } from './progress.ts';
 import { checkReportPage, chromiumAvailable } from './report/browser.ts';
 import { buildReport, metricsMarkdown, writeReport } from './report/report.ts';
@@ -52,6 +69,12 @@ function suiteFrom(arg: string): Suite {
 
 function printSummary(report: Report, outDir: string): void {
   console.log(`\n${metricsMarkdown(report)}\n`);
+  const standIns = report.standIns ?? [];
+  if (standIns.length) {
+    const n = standIns.reduce((a, x) => a + x.count, 0);
+    console.log(`warning: ${n} stimuli stood in for missing data (get it with: npx tsx eval/cli.ts data):`);
+    for (const s of standIns) console.log(`  ${s.count} x ${s.reason}`);
+  }
   console.log(`report: ${join(outDir, 'report.html')}`);
   console.log(`        ${join(outDir, 'report.json')}`);
 }
@@ -113,13 +136,33 @@ async function cmdRun(argv: string[], defaults: { suite?: string; out?: string }
 async function cmdScore(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
-    options: { 'greeting-text': { type: 'string' } },
+    options: {
+      'greeting-text': { type: 'string' },
+      out: { type: 'string' },
+      'caller-channel': { type: 'string', default: '0' },
+    },
     allowPositionals: true,
     strict: true,
   });
   const dir = resolve(positionals[0] ?? DEFAULT_OUT('standard'));
+  if (!existsSync(dir)) throw new UsageError(`${dir} does not exist`);
   const ids = listConversations(dir);
-  if (ids.length === 0) throw new UsageError(`${dir} holds no recorded conversations`);
+  if (ids.length === 0) {
+    // Not a banter run: recordings of another system, in FDB's layout or as two-channel WAVs.
+    if (findFdbSamples(dir).length > 0) return cmdFdbImport([dir, ...optionArgs(values)]);
+    const channel = values['caller-channel'];
+    if (channel !== '0' && channel !== '1') throw new UsageError('--caller-channel is 0 or 1');
+    const files = findRecordings(dir);
+    if (files.length === 0)
+      throw new UsageError(
+        `${dir} holds no banter run, no Full-Duplex-Bench samples (input.wav + output.wav) and no WAV recordings`,
+      );
+    return scoreImported(dir, values, files.length, 'two-channel recordings', (vad) =>
+      files.map(
+        (f) => () => importTwoChannel(f, vad, { root: dir, callerChannel: Number(channel) as 0 | 1 }),
+      ),
+    );
+  }
   const previous = existsSync(join(dir, 'report.json'))
     ? (JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report)
     : null;
@@ -138,6 +181,55 @@ async function cmdScore(argv: string[]): Promise<number> {
   });
   writeReport(dir, report);
   printSummary(report, dir);
+  return 0;
+}
+
+function optionArgs(values: { out?: string; 'greeting-text'?: string }): string[] {
+  return [
+    ...(values.out ? ['--out', values.out] : []),
+    ...(values['greeting-text'] ? ['--greeting-text', values['greeting-text']] : []),
+  ];
+}
+
+/**
+ * Scores recordings banter did not make (FDB samples, two-channel WAVs): each loaded, analysed
+ * like a run's conversation, and reported under <out> (default DIR/banter-report).
+ */
+async function scoreImported(
+  dir: string,
+  values: { out?: string; 'greeting-text'?: string },
+  count: number,
+  what: string,
+  loaders: (vad: Awaited<ReturnType<typeof loadSilero>>) => Array<() => Promise<RecordedConversation>>,
+): Promise<number> {
+  const outDir = resolve(values.out ?? join(dir, 'banter-report'));
+  const asr = ensurePocketsphinx({ install: false });
+  const vad = await loadSilero({ version: 'v5' });
+  const progress = new Progress();
+  const timelines = [];
+  try {
+    progress.phase('import + analyse', count);
+    for (const load of loaders(vad)) {
+      const rec = await load();
+      timelines.push(await analyzeConversation(rec, { vad, asr: asr.available }));
+      progress.tick(rec.id);
+    }
+  } finally {
+    progress.end();
+    await vad.release();
+  }
+  const report = buildReport({
+    suite: { name: `import of ${basename(dir)}`, description: `${what} from ${dir}`, conversations: count },
+    timelines,
+    asr: asr.available ? 'pocketsphinx (Debian, en-us)' : null,
+    asrReason: asr.reason,
+    greetingText: values['greeting-text'],
+    run: null,
+    command: `npx tsx eval/cli.ts ${process.argv.slice(2).join(' ')}`,
+  });
+  mkdirSync(outDir, { recursive: true });
+  writeReport(outDir, report);
+  printSummary(report, outDir);
   return 0;
 }
 
@@ -177,24 +269,25 @@ async function cmdOffline(argv: string[]): Promise<number> {
   });
   if (positionals.length === 0)
     throw new UsageError('offline needs audio files or Full-Duplex-Bench sample folders');
-  // Jobs: a file -> <out>/<name>/; an FDB dataset folder -> output.wav for each sample, mirrored under <out>.
-  const jobs: Array<{ input: string; out: string }> = [];
-  const outRoot = resolve(values.out ?? DEFAULT_OUT('offline'));
+  // Jobs: every file and every sample folder (one holding input.wav) found under a folder, each
+  // written under <out> at its path below the folder the inputs share (outputPaths).
+  const inputs: Array<{ path: string; isDir: boolean }> = [];
   for (const p of positionals) {
     if (statSync(p).isDirectory()) {
       const samples = findInputSamples(p);
       if (samples.length === 0) throw new UsageError(`${p}: no */input.wav inside`);
-      for (const s of samples)
-        jobs.push({
-          input: join(s, 'input.wav'),
-          out: join(outRoot, s === resolve(p) ? basename(s) : s.slice(resolve(p).length + 1)),
-        });
+      for (const s of samples) inputs.push({ path: s, isDir: true });
     } else {
       if (!AUDIO_EXT.has(extname(p).toLowerCase()))
         console.warn(`${p}: unfamiliar extension, trying ffmpeg anyway`);
-      jobs.push({ input: p, out: join(outRoot, basename(p, extname(p))) });
+      inputs.push({ path: resolve(p), isDir: false });
     }
   }
+  const outRoot = resolve(values.out ?? DEFAULT_OUT('offline'));
+  const outs = outputPaths(inputs, outRoot);
+  const jobs = inputs.map((i, k) => ({ input: i.isDir ? join(i.path, 'input.wav') : i.path, out: outs[k] }));
+  const clash = outs.find((o, k) => outs.indexOf(o) !== k);
+  if (clash) throw new UsageError(`two inputs would write ${clash}: pass each file once`);
   const server = values.url ? null : await spawnLocalServer();
   const url = values.url ?? server!.url;
   const progress = new Progress();
@@ -266,41 +359,92 @@ async function cmdFdbImport(argv: string[]): Promise<number> {
   });
   const dir = positionals[0];
   if (!dir) throw new UsageError('fdb-import DIR');
-  const samples = findFdbSamples(resolve(dir));
+  const root = resolve(dir);
+  const samples = findFdbSamples(root);
   if (samples.length === 0) throw new UsageError(`${dir}: no sample folders with input.wav and output.wav`);
-  const outDir = resolve(values.out ?? join(dir, 'banter-report'));
-  const asr = ensurePocketsphinx({ install: false });
-  const vad = await loadSilero({ version: 'v5' });
-  const progress = new Progress();
-  const timelines = [];
-  try {
-    progress.phase('import + analyse', samples.length);
-    for (const s of samples) {
-      const rec = await importFdbSample(s, vad);
-      timelines.push(await analyzeConversation(rec, { vad, asr: asr.available }));
-      progress.tick(basename(s));
-    }
-  } finally {
-    progress.end();
-    await vad.release();
-  }
-  const report = buildReport({
-    suite: {
-      name: `import of ${basename(resolve(dir))}`,
-      description: `Full-Duplex-Bench layout recordings from ${resolve(dir)}`,
-      conversations: samples.length,
+  return scoreImported(root, values, samples.length, 'Full-Duplex-Bench layout recordings', (vad) =>
+    samples.map((s) => () => importFdbSample(s, vad, root)),
+  );
+}
+
+async function cmdCompare(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' },
+      labels: { type: 'string' },
+      resamples: { type: 'string', default: '400' },
+      seed: { type: 'string', default: '1' },
     },
-    timelines,
-    asr: asr.available ? 'pocketsphinx (Debian, en-us)' : null,
-    asrReason: asr.reason,
-    greetingText: values['greeting-text'],
-    run: null,
-    command: `npx tsx eval/cli.ts ${process.argv.slice(2).join(' ')}`,
+    allowPositionals: true,
+    strict: true,
   });
+  if (positionals.length < 2) throw new UsageError('compare RUN_A RUN_B [...] [--out DIR] [--labels a,b]');
+  const labels = values.labels?.split(',') ?? positionals.map((p) => basename(resolve(p)));
+  if (labels.length !== positionals.length)
+    throw new UsageError(`--labels names ${labels.length} runs; ${positionals.length} were given`);
+  const resamples = Number(values.resamples);
+  if (!Number.isInteger(resamples) || resamples < 20)
+    throw new UsageError('--resamples is a whole number, 20 or more');
+  const inputs = positionals.map((p, i) => {
+    const path = join(resolve(p), 'report.json');
+    if (!existsSync(path)) throw new UsageError(`${path} does not exist (run or score first)`);
+    return { label: labels[i], report: JSON.parse(readFileSync(path, 'utf8')) as Report };
+  });
+  const comparison = compareReports(inputs, { resamples, seed: Number(values.seed) });
+  const outDir = resolve(values.out ?? DEFAULT_OUT('compare'));
   mkdirSync(outDir, { recursive: true });
-  writeReport(outDir, report);
-  printSummary(report, outDir);
+  writeFileSync(join(outDir, 'comparison.json'), `${JSON.stringify(comparison, null, 1)}\n`);
+  writeFileSync(join(outDir, 'comparison.html'), renderComparisonHtml(comparison));
+  const clear = comparison.metrics.flatMap((m) =>
+    m.deltas.flatMap((d, j) =>
+      d?.clear
+        ? [
+            `  ${labels[j + 1]} vs ${labels[0]}: ${m.name} ${d.better ? 'better' : 'worse'} (${d.delta > 0 ? '+' : ''}${Math.round(d.delta * 1000) / 1000})`,
+          ]
+        : [],
+    ),
+  );
+  console.log(
+    clear.length
+      ? `differences beyond the ${Math.round(comparison.options.level * 100)} % intervals:\n${clear.join('\n')}`
+      : 'no difference beyond the intervals',
+  );
+  console.log(`wrote ${join(outDir, 'comparison.html')} and comparison.json`);
   return 0;
+}
+
+async function cmdData(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      from: { type: 'string' },
+      dest: { type: 'string' },
+      check: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const dest = resolve(values.dest ?? EVAL_DATA_DIR);
+  const manifest = loadManifest();
+  if (!values.check) {
+    try {
+      const n = values.from
+        ? await installFromFolder(resolve(values.from), dest, manifest)
+        : await installFromArchives(dest, { manifest, log: (l) => console.log(l) });
+      console.log(`placed ${n} files under ${dest}`);
+    } catch (e) {
+      if (e instanceof DataError) {
+        console.error(`eval data: ${e.code}: ${e.message}`);
+        return 1;
+      }
+      throw e;
+    }
+  }
+  const r = await checkData(dest, manifest);
+  console.log(
+    `${dest}: ${r.ok}/${manifest.files.length} files pass their checksums${r.missing.length ? `; ${r.missing.length} missing` : ''}${r.mismatched.length ? `; ${r.mismatched.length} differ: ${r.mismatched.slice(0, 3).join(', ')}` : ''}`,
+  );
+  return r.ok === manifest.files.length ? 0 : 1;
 }
 
 async function cmdScreenshot(argv: string[]): Promise<number> {
@@ -357,6 +501,10 @@ export async function main(argv: string[]): Promise<number> {
       return cmdFdbExport(rest);
     case 'fdb-import':
       return cmdFdbImport(rest);
+    case 'data':
+      return cmdData(rest);
+    case 'compare':
+      return cmdCompare(rest);
     case 'screenshot':
       return cmdScreenshot(rest);
     case 'generate':

@@ -39,6 +39,12 @@ describe.skipIf(!engines)('eval smoke suite against banter', () => {
       for (const f of ['report.json', 'report.html', 'conversations/smoke-interrupt/recording.wav'])
         expect(existsSync(join(out, f)), f).toBe(true);
       expect(report.run?.vad).toMatch(/^silero/);
+      // The reproducibility stamp: the script's hash and what the server said it is.
+      expect(report.run?.suiteHash).toMatch(/^[0-9a-f]{16}$/);
+      expect(report.run?.server).toMatchObject({
+        version: expect.any(String),
+        vad: expect.stringMatching(/^silero/),
+      });
     },
   );
 

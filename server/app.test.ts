@@ -3,7 +3,7 @@
  * model, the real server. Timing is checked on the session audio clock
  * (deterministic); wall-clock latencies are measured by bench/, not asserted.
  */
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import alawmulaw from 'alawmulaw';
@@ -59,7 +59,12 @@ describe('HTTP', () => {
       vad: 'silero-v6',
       protocol: 1,
       eot: 'banter-eot@1.0.0 (banter-eot/1)',
+      version: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
     });
+    // In a git checkout the commit is named (an evaluation report stamps it); elsewhere null.
+    if (existsSync(new URL('../.git', import.meta.url)))
+      expect(health.commit).toMatch(/^[0-9a-f]{7,}(-dirty)?$/);
+    else expect(health.commit).toBeNull();
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('banter_sessions_active');
     expect(metrics).toContain('banter_vad_frame_seconds_bucket');

@@ -36,6 +36,7 @@ import { loadLlm } from './duplex-llm/backends.ts';
 import { loadSynthesizer } from './tts/synthesizers.ts';
 import { openAiRouter } from './duplex-llm/openai-route.ts';
 import { loadSilero } from './turn-taking/silero.ts';
+import { SERVER_VERSION, serverCommit } from './version.ts';
 
 export interface RunningServer {
   port: number;
@@ -100,6 +101,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   app.disable('x-powered-by');
   // Security headers for the client page; its WebSocket may point at another banter (?ws=).
   app.use(helmet({ contentSecurityPolicy: { directives: { 'connect-src': ["'self'", 'ws:', 'wss:'] } } }));
+  const commit = serverCommit(); // once, at start-up: it may run git
   app.get('/health', (_req, res) => {
     // A load balancer takes 503 as "send no new calls here"; the body says why.
     res.status(draining ? 503 : 200).json({
@@ -109,6 +111,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       // Behind a load balancer (or with several workers) this says which process answered.
       pid: process.pid,
       protocol: 1,
+      version: SERVER_VERSION,
+      commit,
       vad: vadModel.label,
       eot: `${eot.name}@${eot.version} (${eot.contract})`,
       asr: recognizer?.label ?? null,

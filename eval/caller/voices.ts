@@ -12,9 +12,15 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** ../shared/data next to the checkout (override with BANTER_SHARED_DATA). */
+/**
+ * Where the suites' recorded voices and noises are: BANTER_SHARED_DATA when set; else
+ * ../shared/data next to the checkout; else eval/data, where `eval data` puts them.
+ */
 export function sharedDataDir(): string {
-  return process.env.BANTER_SHARED_DATA ?? resolve(repoRoot, '../shared/data');
+  if (process.env.BANTER_SHARED_DATA) return process.env.BANTER_SHARED_DATA;
+  const shared = resolve(repoRoot, '../shared/data');
+  const fetched = resolve(repoRoot, 'eval/data');
+  return !existsSync(shared) && existsSync(fetched) ? fetched : shared;
 }
 export const libriTestOtherDir = (): string =>
   join(sharedDataDir(), 'speech/librispeech-speakers/test-other');

@@ -1,46 +1,92 @@
 /**
- * Best published figures, for the report's comparison column. Sources are
- * the papers' own tables (FD-Bench: Peng et al. 2025, arXiv 2507.19040;
- * Full-Duplex-Bench v1/v1.5: Lin et al. 2025, arXiv 2503.04721 / 2507.23159;
- * FireRedChat 2025). A "—" means no comparable published figure.
+ * Best published figures, for the report's comparison column, as ../shared/design/ARCHITECTURE.md
+ * keeps them (its "Metrics" table, from the papers' own tables: FD-Bench, Peng et al. 2025,
+ * arXiv 2507.19040; Full-Duplex-Bench v1/v1.5, Lin et al. 2025, arXiv 2503.04721 / 2507.23159;
+ * FireRedChat 2025). Each names its benchmark, its data and the hardware it ran on, so that a
+ * reader never compares banter on one CPU core with a figure from a different setup without
+ * being told. Update this table when the design's table changes.
  */
 export interface PublishedFigure {
   system: string;
   value: number;
   unit: '%' | 'ms' | 'ratio';
+  /** The benchmark (and the part of it) the figure comes from. */
   source: string;
+  /** The data set or condition, where the benchmark has several. */
+  dataset?: string;
+  /** What the system ran on: a GPU (the published speech LLMs of 7B parameters and up), a cloud service, or not stated. */
+  hardware: 'GPU' | 'cloud service' | 'not stated';
   /** When the published setup differs from ours in a way that matters. */
   caveat?: string;
 }
 
+const FDB = 'FD-Bench';
+const FDB1 = 'Full-Duplex-Bench v1';
+
 export const PUBLISHED: Record<string, PublishedFigure[]> = {
-  srr: [{ system: 'Moshi', value: 61.7, unit: '%', source: 'FD-Bench (easy)' }],
-  sir: [{ system: 'Moshi', value: 83.1, unit: '%', source: 'FD-Bench' }],
-  srir: [{ system: 'Moshi', value: 79.4, unit: '%', source: 'FD-Bench' }],
-  eir: [{ system: 'Moshi', value: 19.5, unit: '%', source: 'FD-Bench' }],
-  nir: [{ system: 'Moshi', value: 39.3, unit: '%', source: 'FD-Bench' }],
-  ird: [{ system: 'Moshi', value: 1345, unit: 'ms', source: 'FD-Bench' }],
-  fsed: [{ system: 'Freeze-Omni', value: 449, unit: 'ms', source: 'FD-Bench' }],
+  srr: [{ system: 'Moshi', value: 64.5, unit: '%', source: FDB, hardware: 'GPU' }],
+  sir: [{ system: 'Moshi', value: 83.1, unit: '%', source: FDB, hardware: 'GPU' }],
+  srir: [{ system: 'Moshi', value: 85.7, unit: '%', source: FDB, hardware: 'GPU' }],
+  eir: [{ system: 'VITA-1.5', value: 9.2, unit: '%', source: FDB, hardware: 'GPU' }],
+  nir: [{ system: 'Moshi', value: 39.3, unit: '%', source: FDB, hardware: 'GPU' }],
+  ird: [
+    { system: 'Moshi', value: 1345, unit: 'ms', source: FDB, hardware: 'GPU' },
+    {
+      system: 'Moshi',
+      value: 257,
+      unit: 'ms',
+      source: `${FDB1} (user interruption latency)`,
+      hardware: 'GPU',
+      caveat: 'measured to the start of the reply after the interruption, not to the stop',
+    },
+  ],
+  fsed: [
+    {
+      system: 'Moshi',
+      value: 127,
+      unit: 'ms',
+      source: FDB,
+      dataset: 'one of its sets',
+      hardware: 'GPU',
+      caveat: '2-4 s on its other sets',
+    },
+    { system: 'Freeze-Omni', value: 449, unit: 'ms', source: FDB, hardware: 'GPU' },
+  ],
   tor_pause: [
-    { system: 'GPT-Realtime', value: 0.01, unit: 'ratio', source: 'Full-Duplex-Bench v1 (synthetic pauses)' },
+    {
+      system: 'GPT-Realtime',
+      value: 0.01,
+      unit: 'ratio',
+      source: FDB1,
+      dataset: 'synthetic pauses',
+      hardware: 'cloud service',
+    },
   ],
   tor_backchannel: [
     {
       system: 'GPT-Realtime',
       value: 0.0,
       unit: 'ratio',
-      source: 'Full-Duplex-Bench v1 (backchannel TOR)',
+      source: `${FDB1} (backchannel TOR)`,
+      hardware: 'cloud service',
       caveat:
         'FDB scores takeovers around user speech with backchannel opportunities; here the caller backchannels over the system',
     },
   ],
   latency: [
-    { system: 'PersonaPlex', value: 70, unit: 'ms', source: 'Full-Duplex-Bench v1 (smooth turn-taking)' },
-    { system: 'Moshi', value: 265, unit: 'ms', source: 'Full-Duplex-Bench v1' },
+    { system: 'PersonaPlex', value: 70, unit: 'ms', source: `${FDB1} (smooth turn-taking)`, hardware: 'GPU' },
+    { system: 'Moshi', value: 265, unit: 'ms', source: `${FDB1} (smooth turn-taking)`, hardware: 'GPU' },
   ],
   false_barge_in: [
-    { system: 'FireRedChat', value: 10.2, unit: '%', source: 'FireRedChat (pVAD)' },
-    { system: 'LiveKit', value: 33.4, unit: '%', source: 'FireRedChat' },
+    { system: 'FireRedChat', value: 10.2, unit: '%', source: 'FireRedChat (pVAD)', hardware: 'not stated' },
+    {
+      system: 'LiveKit',
+      value: 33.4,
+      unit: '%',
+      source: 'FireRedChat',
+      hardware: 'not stated',
+      caveat: "LiveKit's adaptive interruption handling rejects 51% of VAD false positives",
+    },
   ],
   resume: [],
   resume_gap: [],
@@ -51,6 +97,11 @@ export const PUBLISHED: Record<string, PublishedFigure[]> = {
   vad_false_trigger: [],
   greeting_wer: [],
 };
+
+/** Where and on what a figure was measured, in one line: "FD-Bench, one of its sets; GPU". */
+export function publishedSetup(p: PublishedFigure): string {
+  return `${p.source}${p.dataset ? `, ${p.dataset}` : ''}; ${p.hardware}${p.caveat ? `; ${p.caveat}` : ''}`;
+}
 
 /** The human reference for gaps between turns (Stivers et al. 2009; the design's "human gap"). */
 export const HUMAN_GAP_MS = 200;

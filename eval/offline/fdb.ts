@@ -5,16 +5,17 @@
  *   <sample>/output.wav      the system's time-aligned answer track
  *   <sample>/output.json     system words {text, chunks: [{text, timestamp: [s, e]}]} (FDB's ASR output format; seconds)
  *   <sample>/interrupt.json  [{context, interrupt, timestamp: [s, e]}] for samples with an interruption
+ *   <sample>/pause.json, turn_taking.json, metadata.json: the other tasks' labels (fdb-tasks.ts)
  *   <sample>/banter.json     banter's own ground truth and events (lets banter re-score its exports exactly)
  *
  * Export turns a banter run into that layout for external evaluators.
  * Import scores any such folder with banter's metrics: with banter.json it
- * uses the ground truth; without, it finds the caller's turns with Silero on
- * input.wav and calls a turn that begins over system speech an interruption
- * (interrupt.json, when present, names it).
+ * uses the ground truth; with a task's metadata file, the benchmark's labels
+ * (fdb-tasks.ts); with neither, it finds the caller's turns with Silero on
+ * input.wav and calls a turn that begins over system speech an interruption.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import { readWav, writeWav } from '../../server/audio/wav.ts';
 import type { SileroModel } from '../../server/turn-taking/silero.ts';
 import { detectSpeechSegments } from '../../server/turn-taking/vad-offline.ts';
@@ -25,6 +26,7 @@ import type { RecordedConversation } from '../metrics/analyze.ts';
 import { mergeSegments } from '../metrics/metrics.ts';
 import type { Timeline, Word } from '../metrics/timeline.ts';
 import { listConversations, loadConversation } from '../runner/artifacts.ts';
+import { readFdbMeta, stimuliFromFdbMeta } from './fdb-tasks.ts';
 
 const SR = 16000;
 
@@ -153,8 +155,15 @@ export function inferStimuli(
   });
 }
 
-/** Reads one FDB sample folder as a recorded conversation (for analyzeConversation). */
-export async function importFdbSample(dir: string, vad: SileroModel): Promise<RecordedConversation> {
+/**
+ * Reads one FDB sample folder as a recorded conversation (for analyzeConversation). Its id is
+ * its path under `root` (sample folders of different tasks share names like `1`).
+ */
+export async function importFdbSample(
+  dir: string,
+  vad: SileroModel,
+  root?: string,
+): Promise<RecordedConversation> {
   let caller = await read16k(join(dir, 'input.wav'));
   let system = await read16k(join(dir, 'output.wav'));
   const n = Math.max(caller.length, system.length);
@@ -166,32 +175,38 @@ export async function importFdbSample(dir: string, vad: SileroModel): Promise<Re
   };
   caller = pad(caller);
   system = pad(system);
-  const id = basename(dir);
+  const id = (root && relative(root, dir).split(sep).join('/')) || basename(dir);
   const sidecarPath = join(dir, 'banter.json');
   if (existsSync(sidecarPath)) {
     const s = JSON.parse(readFileSync(sidecarPath, 'utf8')) as BanterSidecar;
     const { format: _f, ...rest } = s;
     return { ...rest, id: s.id ?? id, sampleRate: SR, caller, system };
   }
-  let interrupt: { startMs: number; endMs: number; text: string } | undefined;
-  const ij = join(dir, 'interrupt.json');
-  if (existsSync(ij)) {
-    const meta = JSON.parse(readFileSync(ij, 'utf8')) as Array<{
-      interrupt?: string;
-      timestamp?: [number, number];
-    }>;
-    const ts = meta[0]?.timestamp;
-    if (ts) interrupt = { startMs: ts[0] * 1000, endMs: ts[1] * 1000, text: meta[0].interrupt ?? '' };
-  }
+  const meta = readFdbMeta(dir);
   const callerSpeech = await detectSpeechSegments(vad, caller);
+  if (meta)
+    return {
+      id,
+      description: `Full-Duplex-Bench ${meta.task} sample (labels from its metadata, caller speech found by Silero on input.wav)`,
+      sampleRate: SR,
+      caller,
+      system,
+      stimuli: stimuliFromFdbMeta(meta, callerSpeech),
+      skipped: [],
+      events: [],
+      notes: [
+        'no banter ground truth: stimuli from the benchmark labels; no server events, so VAD-accuracy metrics are n/a',
+      ],
+    };
   const systemSpeech = await detectSpeechSegments(vad, system);
   return {
     id,
-    description: 'imported Full-Duplex-Bench sample (caller turns found by Silero on input.wav)',
+    description:
+      'imported Full-Duplex-Bench sample (no metadata file: caller turns found by Silero on input.wav)',
     sampleRate: SR,
     caller,
     system,
-    stimuli: inferStimuli(callerSpeech, systemSpeech, interrupt),
+    stimuli: inferStimuli(callerSpeech, systemSpeech),
     skipped: [],
     events: [],
     notes: [

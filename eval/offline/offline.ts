@@ -4,17 +4,22 @@
  * written as a track of the same timing. Output per sample, in
  * Full-Duplex-Bench's layout:
  *
- *   <out>/input.wav    the caller track as sent (16 kHz mono)
- *   <out>/output.wav   what the system played, time-aligned with input.wav
- *   <out>/events.json  every server event with its arrival time
+ *   <out>/input.wav    the caller track: a WAV input copied as it is, other formats as sent (16 kHz mono)
+ *   <out>/output.wav   what the system played, time-aligned with input.wav, at its rate and length
+ *                      (the benchmark's scripts pair the two sample by sample)
+ *   <out>/events.json  every server event with its arrival time (the tail after the input included)
+ *   <out>/pause.json, turn_taking.json, interrupt.json, metadata.json: the sample's labels, copied,
+ *                      so that `fdb-import <out>` scores the outputs directly
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeWav } from '../../server/audio/wav.ts';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { resampleAll } from '../../server/audio/resampler.ts';
+import { readWav, writeWav } from '../../server/audio/wav.ts';
 import { decodeAudioFile } from '../audio/decode.ts';
 import { FRAME_SAMPLES } from '../caller/caller.ts';
 import { SR } from '../caller/sounds.ts';
 import { runSession, type CallerSource, type SessionRecording } from '../runner/client.ts';
+import { FDB_METADATA_FILES } from './fdb-tasks.ts';
 
 /** Plays a fixed track, then `tailMs` of silence so the system can finish its answer. */
 export class TrackCaller implements CallerSource {
@@ -58,18 +63,80 @@ export interface OfflineResult {
   recording: SessionRecording;
 }
 
-/** Streams one audio file through a session and writes input.wav, output.wav and events.json into outDir. */
+/**
+ * Where each input's outputs go under outRoot: the inputs' paths below the folder they all
+ * share, so that samples named alike in different folders (FDB's `1`, `2`...) never collide.
+ * A lone sample folder keeps its own name; a file, its name without the extension.
+ */
+export function outputPaths(inputs: Array<{ path: string; isDir: boolean }>, outRoot: string): string[] {
+  const parentOf = (p: { path: string; isDir: boolean }) => resolve(p.isDir ? p.path : dirname(p.path));
+  const split = (p: string) => p.split(sep).filter(Boolean);
+  let common = split(parentOf(inputs[0]));
+  for (const i of inputs.slice(1)) {
+    const parts = split(parentOf(i));
+    let k = 0;
+    while (k < common.length && k < parts.length && common[k] === parts[k]) k++;
+    common = common.slice(0, k);
+  }
+  const base = sep + common.join(sep);
+  return inputs.map((i) => {
+    const p = resolve(i.path);
+    const target = i.isDir ? p : join(dirname(p), basename(p, extname(p)));
+    return join(outRoot, relative(base, target) || basename(target));
+  });
+}
+
+/** The rate and length (samples) of an input file: a WAV's own; other formats are taken at 16 kHz. */
+function nativeFormat(
+  path: string,
+  decoded16k: Float32Array,
+): { rate: number; length: number; wav: boolean } {
+  if (extname(path).toLowerCase() === '.wav') {
+    try {
+      const w = readWav(path);
+      return { rate: w.sampleRate, length: w.samples.length, wav: true };
+    } catch {
+      // Not a WAV node-wav reads (a float or A-law file, say): ffmpeg decoded it; keep 16 kHz.
+    }
+  }
+  return { rate: SR, length: decoded16k.length, wav: false };
+}
+
+/** `x` (16 kHz) at `rate`, cut or zero-padded to exactly `length` samples. */
+export async function toInputFormat(x: Float32Array, rate: number, length: number): Promise<Float32Array> {
+  const y = await resampleAll(x, SR, rate);
+  if (y.length === length) return y;
+  const out = new Float32Array(length);
+  out.set(y.subarray(0, Math.min(length, y.length)));
+  return out;
+}
+
+/**
+ * Streams one audio file through a session and writes input.wav, output.wav (at the input's
+ * rate and length), events.json and the sample's benchmark labels into outDir.
+ */
 export async function runOfflineFile(
   inputPath: string,
   outDir: string,
   options: Partial<OfflineOptions> & Pick<OfflineOptions, 'url'>,
 ): Promise<OfflineResult> {
   const input = await decodeAudioFile(inputPath, SR);
+  const native = nativeFormat(inputPath, input);
   const caller = new TrackCaller(input, options.tailMs ?? 3000);
   const recording = await runSession(caller, { url: options.url, greeting: options.greeting ?? false });
   mkdirSync(outDir, { recursive: true });
-  writeWav(join(outDir, 'input.wav'), recording.caller, SR);
-  writeWav(join(outDir, 'output.wav'), recording.system, SR);
+  if (native.wav) copyFileSync(inputPath, join(outDir, 'input.wav'));
+  else writeWav(join(outDir, 'input.wav'), recording.caller.subarray(0, input.length), SR);
+  writeWav(
+    join(outDir, 'output.wav'),
+    await toInputFormat(recording.system, native.rate, native.length),
+    native.rate,
+  );
+  if (basename(inputPath) === 'input.wav')
+    for (const f of FDB_METADATA_FILES) {
+      const src = join(dirname(inputPath), f);
+      if (existsSync(src)) copyFileSync(src, join(outDir, f));
+    }
   writeFileSync(
     join(outDir, 'events.json'),
     `${JSON.stringify({ source: inputPath, error: recording.error ?? null, pacing: recording.pacing, events: recording.events }, null, 1)}\n`,

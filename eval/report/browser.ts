@@ -14,6 +14,8 @@ export interface PageCheck {
   naRows: number;
   timelines: number;
   histograms: number;
+  /** Overlaid cumulative distributions (the comparison page). */
+  cdfs: number;
   /** Console errors and failed requests (a self-contained page has none). */
   problems: string[];
   /** Rendered width of the first timeline, px (0 = not laid out). */
@@ -64,6 +66,7 @@ export async function checkReportPage(
         naRows: q('table.metrics td[data-na]'),
         timelines: q('svg.timeline'),
         histograms: q('svg.hist'),
+        cdfs: q('svg.cdf'),
         timelineWidth: first ? first.getBoundingClientRect().width : 0,
       };
     })()`)) as Omit<PageCheck, 'problems'>;

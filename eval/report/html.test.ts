@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderHtml } from './html.ts';
-import { metricsMarkdown } from './report.ts';
+import { metricsMarkdown, standIns } from './report.ts';
 import { sampleReport } from './sample.ts';
 
 describe('report page', () => {
@@ -57,6 +57,25 @@ describe('report page', () => {
   it('renders the metric table as Markdown for the docs', () => {
     const md = metricsMarkdown(report);
     expect(md.split('\n\n')[0].split('\n')).toHaveLength(report.metrics.length + 2);
-    expect(md).toContain('| SIR: success interrupt rate | 100.0% | 1/1 | Moshi 83.1% |');
+    expect(md).toContain('| SIR: success interrupt rate | 100.0% | 1/1 | Moshi 83.1% (FD-Bench, GPU) |');
+  });
+
+  it('says at the top which stimuli stood in for missing data, and why', () => {
+    const t = sampleReport().conversations;
+    const notes = [
+      'step 2: /x/test-other is absent; espeak-ng:en-gb-scotland+m3 stands in for libri:1688',
+      'step 5: /x/test-other is absent; espeak-ng:en-gb-scotland+m3 stands in for libri:1688',
+      'file:running_tap.wav: /x/speech-commands is absent; pink noise stands in',
+      'step 1: pocketsphinx missing',
+    ];
+    const s = standIns([{ ...t[0], notes }]);
+    expect(s).toEqual([
+      { reason: '/x/test-other is absent; espeak-ng:en-gb-scotland+m3 stands in for libri:1688', count: 2 },
+      { reason: 'file:running_tap.wav: /x/speech-commands is absent; pink noise stands in', count: 1 },
+    ]);
+    const page = renderHtml({ ...report, standIns: s });
+    expect(page).toContain('data-stand-ins="3"');
+    expect(page.indexOf('data-stand-ins')).toBeLessThan(page.indexOf('data-metric='));
+    expect(renderHtml({ ...report, standIns: [] })).not.toContain('data-stand-ins');
   });
 });

@@ -3,13 +3,13 @@
  * the best published figures, latency distributions, stimulus counts, and a
  * timeline per conversation. No external resources of any kind.
  */
-import { HUMAN_GAP_MS } from '../metrics/published.ts';
+import { HUMAN_GAP_MS, publishedSetup } from '../metrics/published.ts';
 import type { MetricResult } from '../metrics/aggregate.ts';
 import { formatValue } from './format.ts';
 import { KIND_COLORS, esc, histogramSvg, timelineSvg, type HistogramMarker } from './svg.ts';
 import type { Report } from './types.ts';
 
-const CSS = `
+export const REPORT_CSS = `
 :root { --fg:#1d2330; --muted:#6b7280; --line:#e3e6ec; --bg:#fbfbfd; --good:#1e9e5a; --na:#8a8f99; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); margin: 0; }
@@ -44,6 +44,8 @@ line.human { stroke: #e08a00; stroke-dasharray: 2 2; stroke-width: 2; } text.hum
 .timeline .ev-out { fill: #1e9e5a; } .timeline .skip { font-size: 12px; fill: #999; }
 .legend { display: flex; flex-wrap: wrap; gap: 12px; font-size: 12px; color: #444; margin: 6px 0; }
 .legend i { display: inline-block; width: 12px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
+.warn { background: #fff6e5; border: 1px solid #f0c36d; border-radius: 8px; padding: 8px 12px; margin: 10px 0; font-size: 13px; }
+.warn ul { margin: 4px 0 0; padding-left: 18px; }
 .muted { color: var(--muted); } code { background: #f1f2f6; padding: 1px 4px; border-radius: 3px; }
 `;
 
@@ -52,7 +54,7 @@ function metricRow(m: MetricResult): string {
     ? m.published
         .map(
           (p) =>
-            `${esc(p.system)} <b>${formatValue(p.value, p.unit)}</b> <span class="def">${esc(p.source)}${p.caveat ? `; ${esc(p.caveat)}` : ''}</span>`,
+            `${esc(p.system)} <b>${formatValue(p.value, p.unit)}</b> <span class="def">${esc(publishedSetup(p))}</span>`,
         )
         .join('<br>')
     : '<span class="muted">—</span>';
@@ -159,6 +161,25 @@ function conversations(report: Report): string {
     .join('\n');
 }
 
+/** Stimuli that stood in for missing data, said at the top: the figures are not the real suite's. */
+function standInBox(report: Report): string {
+  const s = report.standIns ?? [];
+  if (s.length === 0) return '';
+  const n = s.reduce((a, x) => a + x.count, 0);
+  return `<div class="warn" data-stand-ins="${n}"><b>${n} stimuli stood in for missing data</b>, so these figures are not those of the suite as written. Get the data with <code>npx tsx eval/cli.ts data</code> (or <code>--from DIR</code>).<ul>${s
+    .map((x) => `<li>${esc(x.reason)} (${x.count})</li>`)
+    .join('')}</ul></div>`;
+}
+
+/** The server under test in one line: version, commit and the models /health named. */
+export function serverLine(s: NonNullable<NonNullable<Report['run']>['server']>): string {
+  if (s.unavailable) return `/health unavailable (${s.unavailable})`;
+  const models = (['vad', 'eot', 'asr', 'llm', 'tts', 'speaker'] as const)
+    .map((k) => `${k} ${s[k] ?? 'none'}`)
+    .join('; ');
+  return `${s.version ? `banter ${s.version}` : 'version unknown'}${s.commit ? ` (${s.commit})` : ''}; ${models}`;
+}
+
 export function renderHtml(report: Report): string {
   const run = report.run;
   const facts = [
@@ -169,8 +190,11 @@ export function renderHtml(report: Report): string {
     ['system-side ASR', report.environment.asr ?? `none (${report.environment.asrReason ?? 'unavailable'})`],
     [
       'machine',
-      `${report.environment.cpus} × ${report.environment.cpuModel}, Node ${report.environment.node}`,
+      `${report.environment.cpus} × ${report.environment.cpuModel}${report.environment.memGiB ? `, ${report.environment.memGiB} GiB` : ''}${report.environment.os ? `, ${report.environment.os}` : ''}, Node ${report.environment.node}`,
     ],
+    ...(run?.commit ? [['harness commit', run.commit]] : []),
+    ...(run?.suiteHash ? [['suite hash', run.suiteHash]] : []),
+    ...(run?.server ? [['server', serverLine(run.server)]] : []),
     ...(run
       ? [['pacing', `worst caller lag ${Math.round(run.maxLagMs)} ms; ${run.sessionsFailed} failed sessions`]]
       : []),
@@ -197,11 +221,12 @@ export function renderHtml(report: Report): string {
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>banter evaluation: ${esc(report.suite.name)}</title><style>${CSS}</style></head>
+<title>banter evaluation: ${esc(report.suite.name)}</title><style>${REPORT_CSS}</style></head>
 <body><main>
 <h1>banter evaluation — ${esc(report.suite.name)} suite</h1>
 <p class="sub">${esc(report.suite.description)}</p>
 <div class="facts">${facts.map(([k, v]) => `<div><b>${esc(k)}</b>${esc(v)}</div>`).join('')}</div>
+${standInBox(report)}
 ${report.command ? `<p class="def">command: <code>${esc(report.command)}</code></p>` : ''}
 ${cards(report)}
 <h2>Metrics</h2>

@@ -4,7 +4,7 @@
  * from anywhere, so it opens offline and can be mailed around).
  */
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { arch, cpus, platform, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { aggregate } from '../metrics/aggregate.ts';
 import { scoreTimeline } from '../metrics/metrics.ts';
@@ -59,6 +59,8 @@ export function buildReport(input: BuildReportInput): Report {
       node: process.version,
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',
+      os: `${platform()} ${arch()}`,
+      memGiB: Math.round(totalmem() / 2 ** 30),
       asr: input.asr,
       ...(input.asrReason ? { asrReason: input.asrReason } : {}),
     },
@@ -71,12 +73,25 @@ export function buildReport(input: BuildReportInput): Report {
       skippedReasons,
     },
     metrics,
+    standIns: standIns(input.timelines),
     replyStages: replyStages(input.timelines, outcomes),
     conversations: input.timelines.map((t) => ({
       ...t,
       outcomes: outcomes.filter((o) => o.conversation === t.id),
     })),
   };
+}
+
+/** Stand-in notes of the conversations, grouped by reason (the step number dropped). */
+export function standIns(timelines: Timeline[]): Array<{ reason: string; count: number }> {
+  const counts = new Map<string, number>();
+  for (const t of timelines)
+    for (const n of t.notes) {
+      if (!/stands? in|says the scripted text/.test(n)) continue;
+      const reason = n.replace(/^step \d+: /, '');
+      counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    }
+  return [...counts].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count);
 }
 
 export function writeReport(outDir: string, report: Report): { json: string; html: string } {
@@ -90,7 +105,10 @@ export function writeReport(outDir: string, report: Report): { json: string; htm
 /** The metric table as Markdown (for docs/EVALUATION.md and the terminal). */
 export function metricsMarkdown(report: Report): string {
   const rows = report.metrics.map((m) => {
-    const best = m.published.map((p) => `${p.system} ${formatValue(p.value, p.unit)}`).join(', ') || '—';
+    const best =
+      m.published
+        .map((p) => `${p.system} ${formatValue(p.value, p.unit)} (${p.source}, ${p.hardware})`)
+        .join(', ') || '—';
     const value =
       m.value === null
         ? `n/a: ${m.na}`

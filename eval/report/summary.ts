@@ -4,6 +4,7 @@
  * audio, no per-sample values, no per-conversation timelines: small enough to commit and diff.
  */
 import type { MetricResult } from '../metrics/aggregate.ts';
+import { publishedSetup } from '../metrics/published.ts';
 import type { Report } from './types.ts';
 
 export const SUMMARY_FORMAT = 1;
@@ -45,7 +46,7 @@ export function summarize(report: Report, commit: string): RunSummary {
       ...(m.p90 !== undefined ? { p90: m.p90 } : {}),
       ...(m.na ? { na: m.na } : {}),
       best_published: m.published.map(
-        (p) => `${p.system} ${p.value}${p.unit === 'ratio' ? '' : ` ${p.unit}`}`,
+        (p) => `${p.system} ${p.value}${p.unit === 'ratio' ? '' : ` ${p.unit}`} (${publishedSetup(p)})`,
       ),
     })),
   };

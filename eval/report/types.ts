@@ -27,6 +27,24 @@ export interface RunInfo {
    * 64-96 ms); much more means the server or the machine fell behind.
    */
   eventLagMs?: { median: number; p90: number; n: number };
+  /** sha256 (first 16 hex) of the suite as parsed: two runs with the same hash played the same script. */
+  suiteHash?: string;
+  /** The server's own /health at the start of the run: its version and the models it serves. */
+  server?: ServerStamp;
+}
+
+/** What /health said about the server under test (absent fields: an older or foreign server). */
+export interface ServerStamp {
+  version?: string;
+  commit?: string;
+  vad?: string;
+  eot?: string;
+  asr?: string | null;
+  llm?: string | null;
+  tts?: string | null;
+  speaker?: string | null;
+  /** Why /health could not be read, when it could not. */
+  unavailable?: string;
 }
 
 export interface ReportConversation extends Timeline {
@@ -39,7 +57,16 @@ export interface Report {
   command?: string;
   suite: { name: string; description: string; conversations: number };
   run: RunInfo | null;
-  environment: { node: string; cpus: number; cpuModel: string; asr: string | null; asrReason?: string };
+  environment: {
+    node: string;
+    cpus: number;
+    cpuModel: string;
+    /** `linux x64`, and the machine's memory in GiB (absent in older reports). */
+    os?: string;
+    memGiB?: number;
+    asr: string | null;
+    asrReason?: string;
+  };
   greetingText?: string;
   counts: {
     conversations: number;
@@ -50,6 +77,11 @@ export interface Report {
     skippedReasons: Record<string, number>;
   };
   metrics: MetricResult[];
+  /**
+   * Stimuli that stood in for missing data (a synthetic voice for a LibriSpeech speaker, pink
+   * noise for a recording), each reason with how many stimuli it covers; absent in older reports.
+   */
+  standIns?: Array<{ reason: string; count: number }>;
   /** Where the first speech delay of replies goes, stage by stage (eval/metrics/stages.ts); absent in older reports. */
   replyStages?: StageFigure[];
   conversations: ReportConversation[];

@@ -7,6 +7,7 @@
  * heavy, and running them beside live sessions would delay the real-time
  * streams they are measuring.
  */
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -22,7 +23,7 @@ import { scoreTimeline } from '../metrics/metrics.ts';
 import type { Timeline } from '../metrics/timeline.ts';
 import { silentProgress, type Progress } from '../progress.ts';
 import { buildReport, writeReport } from '../report/report.ts';
-import type { Report, RunInfo } from '../report/types.ts';
+import type { Report, RunInfo, ServerStamp } from '../report/types.ts';
 import type { Suite } from '../scenario/schema.ts';
 import { listConversations, loadConversation, saveConversation } from './artifacts.ts';
 import { runSession } from './client.ts';
@@ -105,6 +106,8 @@ export async function runSuite(
     maxLagMs: 0,
     sessionsFailed: 0,
     ...(commit ? { commit } : {}),
+    suiteHash: suiteHash(o.suite),
+    server: await serverStamp(url),
   };
   try {
     o.progress.phase(`converse x${o.concurrency}`, prepared.length);
@@ -215,6 +218,39 @@ export async function spawnLocalServer(timeoutMs = 60_000, extraArgs: string[] =
 export async function startLocalServer(): Promise<LocalServer> {
   const { startServer } = await import('../../server/index.ts');
   return startServer({ port: 0, logLevel: 'silent' });
+}
+
+/** sha256 of the suite as parsed (first 16 hex digits): the same hash, the same script. */
+export function suiteHash(suite: Suite): string {
+  return createHash('sha256').update(JSON.stringify(suite)).digest('hex').slice(0, 16);
+}
+
+/** The server's /health, read next to its WebSocket URL; a server without one is said to be. */
+export async function serverStamp(wsUrl: string): Promise<ServerStamp> {
+  try {
+    const u = new URL(wsUrl);
+    u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
+    u.pathname = '/health';
+    u.search = '';
+    const res = await fetch(u, { signal: AbortSignal.timeout(3000) });
+    if (!res.ok) return { unavailable: `HTTP ${res.status}` };
+    const h = (await res.json()) as Record<string, unknown>;
+    const str = (k: string) => (typeof h[k] === 'string' ? (h[k] as string) : undefined);
+    const opt = (k: string) =>
+      typeof h[k] === 'string' ? (h[k] as string) : h[k] === null ? null : undefined;
+    return {
+      version: str('version'),
+      commit: str('commit'),
+      vad: str('vad'),
+      eot: str('eot'),
+      asr: opt('asr'),
+      llm: opt('llm'),
+      tts: opt('tts'),
+      speaker: opt('speaker'),
+    };
+  } catch (e) {
+    return { unavailable: (e as Error).message };
+  }
 }
 
 /** The checkout's commit (`git describe --always --dirty`), or null outside a git checkout. */
