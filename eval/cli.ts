@@ -179,8 +179,10 @@ async function cmdScore(argv: string[]): Promise<number> {
     run: previous?.run ?? null,
     command: previous?.command,
   });
-  writeReport(dir, report);
-  printSummary(report, dir);
+  const outDir = resolve(values.out ?? dir);
+  mkdirSync(outDir, { recursive: true });
+  writeReport(outDir, report);
+  printSummary(report, outDir);
   return 0;
 }
 
@@ -207,16 +209,29 @@ async function scoreImported(
   const vad = await loadSilero({ version: 'v5' });
   const progress = new Progress();
   const timelines = [];
+  const failed: string[] = [];
   try {
     progress.phase('import + analyse', count);
-    for (const load of loaders(vad)) {
-      const rec = await load();
-      timelines.push(await analyzeConversation(rec, { vad, asr: asr.available }));
-      progress.tick(rec.id);
+    for (const [k, load] of loaders(vad).entries()) {
+      // One unreadable sample (bad labels, a mono file) is reported and skipped: the rest is scored.
+      try {
+        const rec = await load();
+        timelines.push(await analyzeConversation(rec, { vad, asr: asr.available }));
+        progress.tick(rec.id);
+      } catch (e) {
+        const code = e instanceof Error && 'code' in e ? `${String(e.code)}: ` : '';
+        failed.push(`${code}${(e as Error).message}`);
+        progress.log(`skipped sample ${k + 1}: ${code}${(e as Error).message}`);
+        progress.tick(`sample ${k + 1} (skipped)`);
+      }
     }
   } finally {
     progress.end();
     await vad.release();
+  }
+  if (timelines.length === 0) {
+    console.error(`eval: none of the ${count} ${what} could be read (first: ${failed[0]})`);
+    return 1;
   }
   const report = buildReport({
     suite: { name: `import of ${basename(dir)}`, description: `${what} from ${dir}`, conversations: count },
@@ -230,6 +245,10 @@ async function scoreImported(
   mkdirSync(outDir, { recursive: true });
   writeReport(outDir, report);
   printSummary(report, outDir);
+  if (failed.length) {
+    console.error(`${failed.length} of ${count} ${what} skipped:\n  ${failed.join('\n  ')}`);
+    return 1;
+  }
   return 0;
 }
 
@@ -271,12 +290,12 @@ async function cmdOffline(argv: string[]): Promise<number> {
     throw new UsageError('offline needs audio files or Full-Duplex-Bench sample folders');
   // Jobs: every file and every sample folder (one holding input.wav) found under a folder, each
   // written under <out> at its path below the folder the inputs share (outputPaths).
-  const inputs: Array<{ path: string; isDir: boolean }> = [];
+  const inputs: Array<{ path: string; isDir: boolean; arg?: string }> = [];
   for (const p of positionals) {
     if (statSync(p).isDirectory()) {
       const samples = findInputSamples(p);
       if (samples.length === 0) throw new UsageError(`${p}: no */input.wav inside`);
-      for (const s of samples) inputs.push({ path: s, isDir: true });
+      for (const s of samples) inputs.push({ path: s, isDir: true, arg: p });
     } else {
       if (!AUDIO_EXT.has(extname(p).toLowerCase()))
         console.warn(`${p}: unfamiliar extension, trying ffmpeg anyway`);
@@ -391,7 +410,9 @@ async function cmdCompare(argv: string[]): Promise<number> {
     if (!existsSync(path)) throw new UsageError(`${path} does not exist (run or score first)`);
     return { label: labels[i], report: JSON.parse(readFileSync(path, 'utf8')) as Report };
   });
-  const comparison = compareReports(inputs, { resamples, seed: Number(values.seed) });
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new UsageError('--seed is a whole number');
+  const comparison = compareReports(inputs, { resamples, seed });
   const outDir = resolve(values.out ?? DEFAULT_OUT('compare'));
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'comparison.json'), `${JSON.stringify(comparison, null, 1)}\n`);
@@ -535,6 +556,17 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       ) {
         console.error(`eval: ${err.message}`);
         process.exit(2);
+      }
+      // The harness's own coded errors (bad labels, a recording of the wrong shape, a failed
+      // download) are the user's to fix: the code and the reason, no stack.
+      if (
+        err instanceof Error &&
+        'code' in err &&
+        typeof err.code === 'string' &&
+        /^[a-z_]+$/.test(err.code)
+      ) {
+        console.error(`eval: ${err.code}: ${err.message}`);
+        process.exit(1);
       }
       console.error(err);
       process.exit(1);

@@ -69,6 +69,7 @@ describe('eval data', () => {
     writeFileSync(join(src, files[1][0]), tone(1200));
     await tar.c({ gzip: true, file: join(root, 'bad.tar.gz'), cwd: src }, ['_background_noise_']);
     served.set('/bad.tar.gz', readFileSync(join(root, 'bad.tar.gz')));
+    served.set('/truncated.tar.gz', readFileSync(join(root, 'noise.tar.gz')).subarray(0, 300));
     server = createServer((req, res) => {
       const body = served.get(req.url ?? '');
       res.writeHead(body ? 200 : 404).end(body);
@@ -104,6 +105,9 @@ describe('eval data', () => {
     await expect(
       installFromArchives(dest, { manifest, urls: { noise: `${base}/gone.tar.gz` } }),
     ).rejects.toThrow(/HTTP 404/);
+    await expect(
+      installFromArchives(dest, { manifest, urls: { noise: `${base}/truncated.tar.gz` } }),
+    ).rejects.toMatchObject({ code: 'data_download_failed' });
     await expect(installFromFolder(join(root, 'nowhere'), dest, manifest)).rejects.toBeInstanceOf(DataError);
   });
 

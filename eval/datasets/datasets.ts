@@ -74,7 +74,13 @@ export class DataError extends Error {
 }
 
 export function loadManifest(path = MANIFEST_PATH): DataManifest {
-  const parsed = DataManifest.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new DataError('data_manifest_invalid', `${path}: ${(e as Error).message}`);
+  }
+  const parsed = DataManifest.safeParse(json);
   if (!parsed.success) throw new DataError('data_manifest_invalid', `${path}: ${parsed.error.message}`);
   return parsed.data;
 }
@@ -184,10 +190,15 @@ export async function installFromArchives(
         );
       }
       if (!res.ok || !res.body) throw new DataError('data_download_failed', `${url}: HTTP ${res.status}`);
-      await pipeline(
-        Readable.fromWeb(res.body as never),
-        tar.x({ cwd: scratch, filter: (p) => wanted.has(normalizeMember(p)) }),
-      );
+      try {
+        await pipeline(
+          Readable.fromWeb(res.body as never),
+          tar.x({ cwd: scratch, filter: (p) => wanted.has(normalizeMember(p)) }),
+        );
+      } catch (e) {
+        // A connection reset mid-stream, or bytes that are not a gzipped tar.
+        throw new DataError('data_download_failed', `${url}: ${(e as Error).message}`);
+      }
       for (const [member, f] of wanted) {
         const src = join(scratch, member);
         if (!existsSync(src)) throw new DataError('data_missing', `${url} has no ${member}`);

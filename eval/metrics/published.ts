@@ -14,8 +14,11 @@ export interface PublishedFigure {
   source: string;
   /** The data set or condition, where the benchmark has several. */
   dataset?: string;
-  /** What the system ran on: a GPU (the published speech LLMs of 7B parameters and up), a cloud service, or not stated. */
-  hardware: 'GPU' | 'cloud service' | 'not stated';
+  /**
+   * What the system ran on. `GPU (inferred)`: the source does not say, but the system is a
+   * speech LLM of 7B parameters or more, which runs in real time only on a GPU.
+   */
+  hardware: 'GPU' | 'GPU (inferred)' | 'cloud service' | 'not stated';
   /** When the published setup differs from ours in a way that matters. */
   caveat?: string;
 }
@@ -24,19 +27,19 @@ const FDB = 'FD-Bench';
 const FDB1 = 'Full-Duplex-Bench v1';
 
 export const PUBLISHED: Record<string, PublishedFigure[]> = {
-  srr: [{ system: 'Moshi', value: 64.5, unit: '%', source: FDB, hardware: 'GPU' }],
-  sir: [{ system: 'Moshi', value: 83.1, unit: '%', source: FDB, hardware: 'GPU' }],
-  srir: [{ system: 'Moshi', value: 85.7, unit: '%', source: FDB, hardware: 'GPU' }],
-  eir: [{ system: 'VITA-1.5', value: 9.2, unit: '%', source: FDB, hardware: 'GPU' }],
-  nir: [{ system: 'Moshi', value: 39.3, unit: '%', source: FDB, hardware: 'GPU' }],
+  srr: [{ system: 'Moshi', value: 64.5, unit: '%', source: FDB, hardware: 'GPU (inferred)' }],
+  sir: [{ system: 'Moshi', value: 83.1, unit: '%', source: FDB, hardware: 'GPU (inferred)' }],
+  srir: [{ system: 'Moshi', value: 85.7, unit: '%', source: FDB, hardware: 'GPU (inferred)' }],
+  eir: [{ system: 'VITA-1.5', value: 9.2, unit: '%', source: FDB, hardware: 'GPU (inferred)' }],
+  nir: [{ system: 'Moshi', value: 39.3, unit: '%', source: FDB, hardware: 'GPU (inferred)' }],
   ird: [
-    { system: 'Moshi', value: 1345, unit: 'ms', source: FDB, hardware: 'GPU' },
+    { system: 'Moshi', value: 1345, unit: 'ms', source: FDB, hardware: 'GPU (inferred)' },
     {
       system: 'Moshi',
       value: 257,
       unit: 'ms',
       source: `${FDB1} (user interruption latency)`,
-      hardware: 'GPU',
+      hardware: 'GPU (inferred)',
       caveat: 'measured to the start of the reply after the interruption, not to the stop',
     },
   ],
@@ -47,10 +50,10 @@ export const PUBLISHED: Record<string, PublishedFigure[]> = {
       unit: 'ms',
       source: FDB,
       dataset: 'one of its sets',
-      hardware: 'GPU',
+      hardware: 'GPU (inferred)',
       caveat: '2-4 s on its other sets',
     },
-    { system: 'Freeze-Omni', value: 449, unit: 'ms', source: FDB, hardware: 'GPU' },
+    { system: 'Freeze-Omni', value: 449, unit: 'ms', source: FDB, hardware: 'GPU (inferred)' },
   ],
   tor_pause: [
     {

@@ -18,7 +18,7 @@
  * `SNAP_MS` of it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { PlacedStep } from '../caller/caller.ts';
 import type { Interval } from '../caller/prepare.ts';
 import type { StepKind } from '../scenario/schema.ts';
@@ -91,8 +91,13 @@ function entries(file: string): Array<Record<string, unknown>> {
   return list as Array<Record<string, unknown>>;
 }
 
-/** The task of a sample folder from its metadata file (or, for ICC backchannels, its path); null if unknown. */
-export function readFdbMeta(dir: string): FdbMeta | null {
+/**
+ * The task of a sample folder from its metadata file (or, for ICC backchannels, its folder);
+ * null if unknown. Folder names count only from `root` (the folder being imported) down,
+ * root's own name included, nearest first: a folder far above (`~/user_interruption_runs/...`)
+ * names nothing.
+ */
+export function readFdbMeta(dir: string, root: string = dir): FdbMeta | null {
   const at = (f: string) => join(dir, f);
   if (existsSync(at('pause.json'))) {
     const marks = entries(at('pause.json')).map((e) => pair(at('pause.json'), e.timestamp));
@@ -113,14 +118,19 @@ export function readFdbMeta(dir: string): FdbMeta | null {
       context: typeof first.context === 'string' ? first.context : undefined,
     };
   }
-  const parts = dir.split(sep);
+  const parts = relative(dirname(resolve(root)), resolve(dir))
+    .split(sep)
+    .filter(Boolean)
+    .reverse();
   if (existsSync(at('metadata.json'))) {
     const m = readJson(at('metadata.json')) as Record<string, unknown>;
-    const task = V15_TASKS.find((t) => parts.includes(t) || parts.some((p) => p.startsWith(t)));
+    const named = (p: string) =>
+      V15_TASKS.find((t) => p === t) ?? V15_TASKS.find((t) => p.startsWith(`${t}_`));
+    const task = parts.map(named).find((t) => t !== undefined);
     if (!task)
       throw new FdbMetaError(
         at('metadata.json'),
-        `the task is named by a folder above the sample (${V15_TASKS.join(', ')}); none found`,
+        `the task is named by the sample's folder or one above it (${V15_TASKS.join(', ')}); none found from the imported folder down`,
       );
     const [s, e] = pair(at('metadata.json'), m.timestamps);
     return {
@@ -130,7 +140,8 @@ export function readFdbMeta(dir: string): FdbMeta | null {
       context: typeof m.context_text === 'string' ? m.context_text : undefined,
     };
   }
-  if (parts.some((p) => p.includes('backchannel'))) return { task: 'backchannel', marks: [] };
+  if (parts.some((p) => p === 'icc_backchannel' || p.startsWith('icc_backchannel_')))
+    return { task: 'backchannel', marks: [] };
   return null;
 }
 
@@ -182,9 +193,13 @@ export function stimuliFromFdbMeta(meta: FdbMeta, callerSpeech: Interval[]): Pla
     case 'pause_handling': {
       // One inquiry; its pauses are the labelled ones, snapped to the speech on either side.
       const pauses = meta.marks.map((p) => {
-        const before = speech.filter((s) => s.endMs <= p.endMs && s.endMs >= p.startMs - SNAP_MS).at(-1);
-        const after = speech.find((s) => s.startMs >= p.startMs && s.startMs <= p.endMs + SNAP_MS);
-        return { startMs: before?.endMs ?? p.startMs, endMs: after?.startMs ?? p.endMs };
+        // The speech that ends near the pause's start and the speech that starts near its end;
+        // a breath or an "um" inside the pause is neither.
+        const near = (t: number, at: number) => Math.abs(t - at) <= SNAP_MS;
+        const before = speech.filter((s) => near(s.endMs, p.startMs)).at(-1);
+        const after = speech.find((s) => near(s.startMs, p.endMs) && (!before || s.startMs > before.endMs));
+        const snapped = { startMs: before?.endMs ?? p.startMs, endMs: after?.startMs ?? p.endMs };
+        return snapped.startMs < snapped.endMs ? snapped : { startMs: p.startMs, endMs: p.endMs };
       });
       return [step(0, 'inquiry', speech, pauses, '(pause handling)')];
     }

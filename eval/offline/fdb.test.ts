@@ -15,7 +15,7 @@ import {
   inferStimuli,
   mergeSegments,
 } from './fdb.ts';
-import { TrackCaller } from './offline.ts';
+import { outputPaths, TrackCaller } from './offline.ts';
 
 function tone(ms: number, hz = 220, amp = 0.2): Float32Array {
   const x = new Float32Array((ms * 16000) / 1000);
@@ -99,10 +99,10 @@ describe('Full-Duplex-Bench layout', () => {
       { startMs: 9000, endMs: 9500 },
     ];
     const system = [{ startMs: 0, endMs: 1200 }];
-    const st = inferStimuli(caller, system, { startMs: 8900, endMs: 9600, text: 'stop' });
+    const st = inferStimuli(caller, [...system, { startMs: 8800, endMs: 9700 }]);
     expect(st.map((s) => s.kind)).toEqual(['interrupt', 'inquiry', 'interrupt']);
     expect(st[1].pauses).toEqual([{ startMs: 3500, endMs: 4000 }]);
-    expect(st[2].text).toBe('stop');
+    expect(st[2].pauses).toEqual([]);
   });
 
   it('merges close segments and writes FDB transcripts in seconds', () => {
@@ -122,6 +122,45 @@ describe('Full-Duplex-Bench layout', () => {
     expect(
       fdbOutputJson([{ word: 'a', startMs: 1234.5678, endMs: 1500, confidence: 1 }]).chunks[0].timestamp,
     ).toEqual([1.235, 1.5]);
+  });
+});
+
+describe('offline output paths', () => {
+  const out = '/out';
+  it('keeps the named folder and the tree below it: samples named alike never collide', () => {
+    const v15 = '/ds/v1_5/background_speech';
+    expect(
+      outputPaths(
+        [
+          { path: `${v15}/bg_speech_001`, isDir: true, arg: v15 },
+          { path: `${v15}/bg_speech_002`, isDir: true, arg: v15 },
+        ],
+        out,
+      ),
+    ).toEqual(['/out/background_speech/bg_speech_001', '/out/background_speech/bg_speech_002']);
+    expect(
+      outputPaths(
+        [
+          { path: '/ds/candor_pause_handling/1', isDir: true },
+          { path: '/ds/candor_turn_taking/1', isDir: true },
+        ],
+        out,
+      ),
+    ).toEqual(['/out/candor_pause_handling/1', '/out/candor_turn_taking/1']);
+  });
+
+  it('names a lone sample after itself, an input.wav after its folder, another file after itself', () => {
+    expect(outputPaths([{ path: '/ds/t/1', isDir: true, arg: '/ds/t/1' }], out)).toEqual(['/out/1']);
+    expect(
+      outputPaths(
+        [
+          { path: '/ds/t/1/input.wav', isDir: false },
+          { path: '/ds/t/2/input.wav', isDir: false },
+        ],
+        out,
+      ),
+    ).toEqual(['/out/1', '/out/2']);
+    expect(outputPaths([{ path: '/calls/monday.mp3', isDir: false }], out)).toEqual(['/out/monday']);
   });
 });
 

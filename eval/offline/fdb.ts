@@ -120,16 +120,11 @@ async function read16k(path: string): Promise<Float32Array> {
 export { mergeSegments };
 
 /**
- * Stimuli from a caller track without ground truth: Silero turns (joined
- * across gaps under 700 ms, keeping the gaps as pauses); a turn is an
- * interruption when it begins while the system speaks or overlaps the
- * interrupt.json timestamp.
+ * Stimuli from a caller track without ground truth or labels: Silero turns (joined across gaps
+ * under 700 ms, keeping the gaps as pauses); a turn is an interruption when it begins while the
+ * system speaks.
  */
-export function inferStimuli(
-  callerSpeech: Interval[],
-  systemSpeech: Interval[],
-  interrupt?: { startMs: number; endMs: number; text: string },
-): PlacedStep[] {
+export function inferStimuli(callerSpeech: Interval[], systemSpeech: Interval[]): PlacedStep[] {
   const turns: Array<{ parts: Interval[] }> = [];
   for (const s of callerSpeech) {
     const last = turns.at(-1);
@@ -140,17 +135,16 @@ export function inferStimuli(
     const on = turn.parts[0].startMs;
     const off = turn.parts.at(-1)!.endMs;
     const overSystem = systemSpeech.some((s) => s.startMs < on && s.endMs > on);
-    const named = interrupt && on < interrupt.endMs && off > interrupt.startMs;
     const pauses = turn.parts.slice(1).map((p, i) => ({ startMs: turn.parts[i].endMs, endMs: p.startMs }));
     return {
       index,
-      kind: named || overSystem ? 'interrupt' : 'inquiry',
+      kind: overSystem ? 'interrupt' : 'inquiry',
       startMs: on,
       endMs: off,
       active: turn.parts.map((p) => ({ ...p })),
-      pauses: named || overSystem ? [] : pauses.filter((p) => p.endMs - p.startMs >= 300),
+      pauses: overSystem ? [] : pauses.filter((p) => p.endMs - p.startMs >= 300),
       source: 'input.wav',
-      text: named ? interrupt.text : '(from input.wav)',
+      text: '(from input.wav)',
     } satisfies PlacedStep;
   });
 }
@@ -182,7 +176,7 @@ export async function importFdbSample(
     const { format: _f, ...rest } = s;
     return { ...rest, id: s.id ?? id, sampleRate: SR, caller, system };
   }
-  const meta = readFdbMeta(dir);
+  const meta = readFdbMeta(dir, root ?? dir);
   const callerSpeech = await detectSpeechSegments(vad, caller);
   if (meta)
     return {

@@ -64,26 +64,34 @@ export interface OfflineResult {
 }
 
 /**
- * Where each input's outputs go under outRoot: the inputs' paths below the folder they all
- * share, so that samples named alike in different folders (FDB's `1`, `2`...) never collide.
- * A lone sample folder keeps its own name; a file, its name without the extension.
+ * Where each input's outputs go under outRoot: its path from the folder that holds the
+ * arguments it came from (the named folder itself stays in the path: a v1.5 task folder such
+ * as `background_speech` names the task its samples belong to), so that samples named alike in
+ * different folders (FDB's `1`, `2`...) never collide. A sample's `input.wav` given as a file
+ * is its folder; any other file is its name without the extension.
  */
-export function outputPaths(inputs: Array<{ path: string; isDir: boolean }>, outRoot: string): string[] {
-  const parentOf = (p: { path: string; isDir: boolean }) => resolve(p.isDir ? p.path : dirname(p.path));
+export function outputPaths(
+  inputs: Array<{ path: string; isDir: boolean; arg?: string }>,
+  outRoot: string,
+): string[] {
+  const target = (i: { path: string; isDir: boolean }) => {
+    const p = resolve(i.path);
+    if (i.isDir) return p;
+    return basename(p) === 'input.wav' ? dirname(p) : join(dirname(p), basename(p, extname(p)));
+  };
+  // The arguments' own parents (a sample folder, a task folder or a whole data set: each keeps its name).
+  const anchor = (i: { path: string; isDir: boolean; arg?: string }) =>
+    dirname(target({ ...i, path: i.arg ?? i.path }));
   const split = (p: string) => p.split(sep).filter(Boolean);
-  let common = split(parentOf(inputs[0]));
+  let common = split(anchor(inputs[0]));
   for (const i of inputs.slice(1)) {
-    const parts = split(parentOf(i));
+    const parts = split(anchor(i));
     let k = 0;
     while (k < common.length && k < parts.length && common[k] === parts[k]) k++;
     common = common.slice(0, k);
   }
   const base = sep + common.join(sep);
-  return inputs.map((i) => {
-    const p = resolve(i.path);
-    const target = i.isDir ? p : join(dirname(p), basename(p, extname(p)));
-    return join(outRoot, relative(base, target) || basename(target));
-  });
+  return inputs.map((i) => join(outRoot, relative(base, target(i))));
 }
 
 /** The rate and length (samples) of an input file: a WAV's own; other formats are taken at 16 kHz. */

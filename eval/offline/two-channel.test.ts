@@ -1,6 +1,7 @@
 /**
- * Another system's recordings scored with banter's metrics through `eval score`: two-channel
- * WAVs (caller left, system right) and an FDB-layout folder, each through the real CLI.
+ * Another system's recordings scored with banter's metrics through the real `eval score` CLI:
+ * two-channel WAVs (caller left, system right), with a mono file among them reported and
+ * skipped with its code.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -62,6 +63,16 @@ describe.skipIf(!engines)('scoring recordings of another system', () => {
       return o.replyMs! - o.offsetMs;
     });
     replies.forEach((d, k) => expect(Math.abs(d - delays[k]), `call${k}: ${d} ms`).toBeLessThan(150));
+  }, 120_000);
+
+  it('eval score skips a mono file with its code, and scores the rest', () => {
+    const out = join(root, 'report-mixed');
+    const r = cli(['score', root, '--out', out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/1 of 3 two-channel recordings skipped/);
+    expect(r.stderr).toMatch(/recording_not_two_channel: .*mono\.wav: 1 channel/);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+    expect(report.conversations.map((c) => c.id)).toEqual(['stereo/day1/call0', 'stereo/day1/call1']);
   }, 120_000);
 
   it('takes the caller from either channel, and refuses a mono file with a coded error', async () => {

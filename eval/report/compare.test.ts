@@ -93,6 +93,20 @@ describe('eval compare', () => {
     const fsed = c.distributions.find((d) => d.key === 'fsed')!;
     expect(fsed.samples.map((s) => s.length)).toEqual([30, 30]);
     expect(() => compareReports([{ label: 'a', report: a }])).toThrow(/at least two runs/);
+    // Runs over different conversations are compared unpaired.
+    const fewer = { ...b, conversations: b.conversations.slice(0, 20) };
+    const u = compareReports(
+      [
+        { label: 'a', report: a },
+        { label: 'b', report: fewer },
+      ],
+      { resamples: 100 },
+    );
+    expect(u.sharedConversations).toBe(0);
+    const d = u.metrics.find((m) => m.key === 'fsed')!.deltas[0]!;
+    expect(d.paired).toBe(false);
+    expect(d.ci!.lo).toBeLessThan(d.delta);
+    expect(d.ci!.hi).toBeGreaterThan(d.delta);
   });
 
   if (!chromiumAvailable())

@@ -85,7 +85,7 @@ export interface Comparison {
   generatedAt: string;
   options: CompareOptions;
   runs: RunInfoLine[];
-  /** The conversation ids every run has (the paired set). */
+  /** Conversations the differences are paired over: all of them when every run played the same ones of the same script, else 0 (unpaired). */
   sharedConversations: number;
   metrics: MetricComparison[];
   breakdowns: ConditionBreakdown[];
@@ -134,7 +134,14 @@ export function compareReports(
   const keys = full[0].map((m) => m.key);
   // Resampled metric values: boot[run][b][key], and paired draws against run 0.
   const byId = inputs.map((r) => new Map(r.report.conversations.map((c) => [c.id, c])));
-  const shared = [...byId[0].keys()].filter((id) => byId.every((m) => m.has(id)));
+  // Paired only when every run played the same conversations of the same script: ids alone
+  // coincide across unrelated sets (FDB's `task/1`, `call0`), and a partial overlap would put
+  // an interval on a different quantity than the difference it qualifies.
+  const ids0 = [...byId[0].keys()];
+  const hashes = inputs.map((r) => r.report.run?.suiteHash).filter((h): h is string => !!h);
+  const sameScript = hashes.length < inputs.length || hashes.every((h) => h === hashes[0]);
+  const sameIds = byId.every((m) => m.size === ids0.length && ids0.every((id) => m.has(id)));
+  const shared = sameScript && sameIds ? ids0 : [];
   const needed = Math.max(10, Math.floor(opt.resamples / 4));
   const single: Array<Map<MetricKey, number[]>> = inputs.map(() => new Map(keys.map((k) => [k, []])));
   const paired: Array<Map<MetricKey, number[]>> = inputs.map(() => new Map(keys.map((k) => [k, []])));

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { arch, cpus, platform, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { aggregate } from '../metrics/aggregate.ts';
+import { publishedSetup } from '../metrics/published.ts';
 import { scoreTimeline } from '../metrics/metrics.ts';
 import { replyStages } from '../metrics/stages.ts';
 import { median, percentile } from '../metrics/stats.ts';
@@ -107,7 +108,7 @@ export function metricsMarkdown(report: Report): string {
   const rows = report.metrics.map((m) => {
     const best =
       m.published
-        .map((p) => `${p.system} ${formatValue(p.value, p.unit)} (${p.source}, ${p.hardware})`)
+        .map((p) => `${p.system} ${formatValue(p.value, p.unit)} (${publishedSetup(p)})`)
         .join(', ') || '—';
     const value =
       m.value === null

@@ -11,7 +11,7 @@ describe('run summary', () => {
     const srr = s.metrics.find((m) => m.key === 'srr')!;
     const full = report.metrics.find((m) => m.key === 'srr')!;
     expect(srr).toMatchObject({ value: full.value, n: full.n });
-    expect(srr.best_published).toEqual(['Moshi 64.5 % (FD-Bench; GPU)']);
+    expect(srr.best_published).toEqual(['Moshi 64.5 % (FD-Bench; GPU (inferred))']);
     const json = JSON.stringify(s);
     expect(json).not.toContain('"values"');
     expect(json).not.toContain('"conversations":[');
