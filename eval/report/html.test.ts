@@ -57,7 +57,9 @@ describe('report page', () => {
   it('renders the metric table as Markdown for the docs', () => {
     const md = metricsMarkdown(report);
     expect(md.split('\n\n')[0].split('\n')).toHaveLength(report.metrics.length + 2);
-    expect(md).toContain('| SIR: success interrupt rate | 100.0% | 1/1 | Moshi 83.1% (FD-Bench; GPU (inferred)) |');
+    expect(md).toContain(
+      '| SIR: success interrupt rate | 100.0% | 1/1 | Moshi 83.1% (FD-Bench; GPU (inferred)) |',
+    );
   });
 
   it('says at the top which stimuli stood in for missing data, and why', () => {
