@@ -192,19 +192,43 @@ export async function importFdbSample(
         'no banter ground truth: stimuli from the benchmark labels; no server events, so VAD-accuracy metrics are n/a',
       ],
     };
+  return inferredConversation(
+    id,
+    'imported Full-Duplex-Bench sample (no metadata file: caller turns found by Silero on input.wav)',
+    caller,
+    system,
+    vad,
+    'input.wav',
+    callerSpeech,
+  );
+}
+
+/**
+ * A recording with no ground truth and no labels as a conversation: the caller's turns found by
+ * Silero (inferStimuli), no server events. `callerSpeech` when already detected.
+ */
+export async function inferredConversation(
+  id: string,
+  description: string,
+  caller: Float32Array,
+  system: Float32Array,
+  vad: SileroModel,
+  source: string,
+  callerSpeech?: Interval[],
+): Promise<RecordedConversation> {
+  const speech = callerSpeech ?? (await detectSpeechSegments(vad, caller));
   const systemSpeech = await detectSpeechSegments(vad, system);
   return {
     id,
-    description:
-      'imported Full-Duplex-Bench sample (no metadata file: caller turns found by Silero on input.wav)',
+    description,
     sampleRate: SR,
     caller,
     system,
-    stimuli: inferStimuli(callerSpeech, systemSpeech),
+    stimuli: inferStimuli(speech, systemSpeech),
     skipped: [],
     events: [],
     notes: [
-      'no ground truth: caller turns inferred from input.wav; no server events, so VAD-accuracy metrics are n/a',
+      `no ground truth: caller turns inferred from ${source}; no server events, so VAD-accuracy metrics are n/a`,
     ],
   };
 }

@@ -10,9 +10,8 @@ import { basename, extname, join, relative, sep } from 'node:path';
 import { resampleAll } from '../../server/audio/resampler.ts';
 import { readWav } from '../../server/audio/wav.ts';
 import type { SileroModel } from '../../server/turn-taking/silero.ts';
-import { detectSpeechSegments } from '../../server/turn-taking/vad-offline.ts';
 import type { RecordedConversation } from '../metrics/analyze.ts';
-import { inferStimuli } from './fdb.ts';
+import { inferredConversation } from './fdb.ts';
 
 const SR = 16000;
 
@@ -54,19 +53,12 @@ export async function importTwoChannel(
   const caller = await resampleAll(wav.channels[c], wav.sampleRate, SR);
   const system = await resampleAll(wav.channels[1 - c], wav.sampleRate, SR);
   const rel = options.root ? relative(options.root, file).split(sep).join('/') : basename(file);
-  const callerSpeech = await detectSpeechSegments(vad, caller);
-  const systemSpeech = await detectSpeechSegments(vad, system);
-  return {
-    id: rel.replace(/\.wav$/i, ''),
-    description: `two-channel recording ${rel} (caller on channel ${c}, turns found by Silero)`,
-    sampleRate: SR,
+  return inferredConversation(
+    rel.replace(/\.wav$/i, ''),
+    `two-channel recording ${rel} (caller on channel ${c}, turns found by Silero)`,
     caller,
     system,
-    stimuli: inferStimuli(callerSpeech, systemSpeech),
-    skipped: [],
-    events: [],
-    notes: [
-      'no ground truth: caller turns inferred from the recording; no server events, so VAD-accuracy metrics are n/a',
-    ],
-  };
+    vad,
+    'the recording',
+  );
 }
