@@ -36,9 +36,12 @@ class EchoCancellerStream implements EchoSuppressorStream {
   /** Reference history, long enough for the longest delay looked for. */
   private readonly history: Float32Array;
   private written = 0;
-  private readonly micQueue: number[] = [];
-  private readonly refQueue: number[] = [];
-  private readonly outQueue: number[] = [];
+  /** The block being filled (mic and aligned reference), and output waiting to be taken. */
+  private readonly micBlock: Float32Array;
+  private readonly refBlock: Float32Array;
+  private filled = 0;
+  private out: Float32Array = new Float32Array(0);
+  private outLen = 0;
   private shift = 0;
 
   constructor(private readonly o: EchoCancellerOptions) {
@@ -48,6 +51,8 @@ class EchoCancellerStream implements EchoSuppressorStream {
     this.B = this.fdaf.o.blockSize;
     const maxMs = o.delay.maxDelayMs ?? 500;
     this.history = new Float32Array(Math.ceil((maxMs * o.sampleRate) / 1000) + 4 * this.B);
+    this.micBlock = new Float32Array(this.B);
+    this.refBlock = new Float32Array(this.B);
   }
 
   get delayMs(): number {
@@ -59,29 +64,42 @@ class EchoCancellerStream implements EchoSuppressorStream {
   process(mic: Float32Array, reference: Float32Array): Float32Array {
     if (!this.started) {
       // Frames that are not whole blocks: a constant latency of one block, so every frame out is whole.
-      if (mic.length % this.B !== 0) for (let i = 0; i < this.B; i++) this.outQueue.push(0);
+      if (mic.length % this.B !== 0) this.emit(new Float32Array(this.B));
       this.started = true;
     }
     const est = this.estimator.push(reference, mic);
     if (est)
       this.shift = Math.max(0, Math.round(((est.delayMs - this.o.marginMs) * this.o.sampleRate) / 1000));
+    const h = this.history;
     for (let i = 0; i < mic.length; i++) {
-      this.history[this.written % this.history.length] = reference[i] ?? 0;
+      h[this.written % h.length] = reference[i] ?? 0;
       this.written++;
       const at = this.written - 1 - this.shift;
-      this.refQueue.push(
-        at >= 0 && this.written - at <= this.history.length ? this.history[at % this.history.length] : 0,
-      );
-      this.micQueue.push(mic[i]);
+      this.refBlock[this.filled] = at >= 0 && this.written - at <= h.length ? h[at % h.length] : 0;
+      this.micBlock[this.filled++] = mic[i];
+      if (this.filled === this.B) {
+        const block = this.fdaf.process(this.refBlock, this.micBlock);
+        this.gate?.apply(block, this.refBlock);
+        this.emit(block);
+        this.filled = 0;
+      }
     }
-    while (this.micQueue.length >= this.B) {
-      const m = Float32Array.from(this.micQueue.splice(0, this.B));
-      const r = Float32Array.from(this.refQueue.splice(0, this.B));
-      const out = this.fdaf.process(r, m);
-      this.gate?.apply(out, r);
-      for (const v of out) this.outQueue.push(v);
+    const n = Math.min(mic.length, this.outLen);
+    const result = new Float32Array(mic.length);
+    result.set(this.out.subarray(0, n), mic.length - n);
+    this.out.copyWithin(0, n, this.outLen);
+    this.outLen -= n;
+    return result;
+  }
+
+  private emit(block: Float32Array): void {
+    if (this.outLen + block.length > this.out.length) {
+      const grown = new Float32Array(Math.max(2 * this.out.length, this.outLen + block.length));
+      grown.set(this.out.subarray(0, this.outLen));
+      this.out = grown;
     }
-    return Float32Array.from(this.outQueue.splice(0, mic.length));
+    this.out.set(block, this.outLen);
+    this.outLen += block.length;
   }
 
   reset(): void {
@@ -90,9 +108,8 @@ class EchoCancellerStream implements EchoSuppressorStream {
     this.gate?.reset();
     this.history.fill(0);
     this.written = 0;
-    this.micQueue.length = 0;
-    this.refQueue.length = 0;
-    this.outQueue.length = 0;
+    this.filled = 0;
+    this.outLen = 0;
     this.shift = 0;
     this.started = false;
   }

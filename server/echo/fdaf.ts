@@ -28,6 +28,14 @@ export interface FdafOptions {
 
 export const DEFAULT_FDAF: FdafOptions = { blockSize: 256, partitions: 16, mu: 0.5, powerSmoothing: 0.9 };
 
+/** Fills bins N/2+1..N-1 of an interleaved spectrum with the conjugates of bins N/2-1..1. */
+function mirror(z: Float64Array, N: number): void {
+  for (let j = 1; j < N / 2; j++) {
+    z[2 * (N - j)] = z[2 * j];
+    z[2 * (N - j) + 1] = -z[2 * j + 1];
+  }
+}
+
 export class Fdaf {
   readonly o: FdafOptions;
   private readonly N: number;
@@ -43,7 +51,6 @@ export class Fdaf {
   private readonly scratchIn: Float64Array;
   private readonly scratchOut: Float64Array;
   private readonly spec: Float64Array;
-  private readonly grad: Float64Array;
   private readonly time: Float64Array;
   private blocks = 0;
   /** Smoothed error energies of the two filters. */
@@ -67,7 +74,6 @@ export class Fdaf {
     this.scratchIn = new Float64Array(this.N);
     this.scratchOut = new Float64Array(2 * this.N);
     this.spec = new Float64Array(2 * this.N);
-    this.grad = new Float64Array(2 * this.N);
     this.time = new Float64Array(2 * this.N);
     this.echo = new Float32Array(B);
   }
@@ -77,10 +83,12 @@ export class Fdaf {
     const N = this.N;
     const Y = this.spec;
     Y.fill(0);
+    // Real signals: bins above N/2 are the conjugates of those below, so only half are computed.
+    const half = N + 2; // bins 0..N/2, interleaved re/im
     for (let k = 0; k < this.o.partitions; k++) {
       const wk = w[k];
       const x = this.X[k];
-      for (let j = 0; j < 2 * N; j += 2) {
+      for (let j = 0; j < half; j += 2) {
         const xr = x[j];
         const xi = x[j + 1];
         const wr = wk[j];
@@ -89,6 +97,7 @@ export class Fdaf {
         Y[j + 1] += wr * xi + wi * xr;
       }
     }
+    mirror(Y, N);
     this.fft.inverseTransform(this.scratchOut, Y);
     const B = this.o.blockSize;
     for (let i = 0; i < B; i++) out[i] = this.scratchOut[2 * (B + i)];
@@ -150,7 +159,7 @@ export class Fdaf {
     const N = this.N;
     const a = this.o.powerSmoothing;
     const x0 = this.X[0];
-    for (let j = 0; j < N; j++) {
+    for (let j = 0; j <= N / 2; j++) {
       const p = x0[2 * j] * x0[2 * j] + x0[2 * j + 1] * x0[2 * j + 1];
       this.power[j] = a * this.power[j] + (1 - a) * p;
     }
@@ -163,9 +172,8 @@ export class Fdaf {
     this.fft.realTransform(E, this.scratchIn);
     this.fft.completeSpectrum(E);
     let floor = 0;
-    for (let j = 0; j < N; j++) floor += this.power[j];
-    floor = (floor / N) * 1e-3 + 1e-10;
-    const grad = this.grad;
+    for (let j = 0; j <= N / 2; j++) floor += this.power[j];
+    floor = (floor / (N / 2 + 1)) * 1e-3 + 1e-10;
     // One partition a block gets the gradient constraint (its impulse response cut to B taps:
     // linear, not circular, convolution), in turn; the others adapt unconstrained. This is the
     // alternately constrained MDF: a P-fold saving on the FFTs for a small loss in convergence.
@@ -173,14 +181,14 @@ export class Fdaf {
     for (let k = 0; k < this.o.partitions; k++) {
       const x = this.X[k];
       const w = this.W[k];
-      for (let j = 0; j < N; j++) {
+      for (let j = 0; j <= N / 2; j++) {
         const norm = this.o.mu / (this.power[j] * this.o.partitions + floor);
         const xr = x[2 * j];
         const xi = -x[2 * j + 1];
-        grad[2 * j] = (xr * E[2 * j] - xi * E[2 * j + 1]) * norm;
-        grad[2 * j + 1] = (xr * E[2 * j + 1] + xi * E[2 * j]) * norm;
+        w[2 * j] += (xr * E[2 * j] - xi * E[2 * j + 1]) * norm;
+        w[2 * j + 1] += (xr * E[2 * j + 1] + xi * E[2 * j]) * norm;
       }
-      for (let j = 0; j < 2 * N; j++) w[j] += grad[j];
+      mirror(w, N);
       if (k === constrained) {
         this.fft.inverseTransform(this.time, w);
         for (let i = 0; i < B; i++) this.scratchIn[i] = this.time[2 * i];

@@ -101,14 +101,18 @@ def episodes(
 @dataclass
 class Encoded:
     ids: np.ndarray  # int32 token ids of the whole episode
-    loss: np.ndarray  # 1 where the model is trained to predict the token (banter's side)
+    loss: np.ndarray  # weight of the token in the loss: 0 off banter's side, tag_weight at a tagged decision, else 1
     slice_at: np.ndarray  # index of each slice's <u>
     decision_at: np.ndarray  # index of each slice's first decision token (right after <a>)
 
 
-def encode_episode(ep: Episode, wp: WordPiece) -> Encoded:
+def encode_episode(ep: Episode, wp: WordPiece, tag_weight: float = 1.0) -> Encoded:
+    """The episode as one token stream. `tag_weight` weighs the decision token of every slice the
+    simulator tagged with a behaviour (an interruption's first words, a backchannel, a mid-turn
+    pause...): they are a few per cent of banter's tokens, and each one is a turn-taking moment
+    the model must get right, where the thousands of untagged idle slices are easy."""
     ids: list[int] = []
-    loss: list[int] = []
+    loss: list[float] = []
     slice_at: list[int] = []
     decision_at: list[int] = []
     tok = wp.ids
@@ -128,10 +132,10 @@ def encode_episode(ep: Episode, wp: WordPiece) -> Encoded:
             out = [tok[s.decision]]
             prev_open = False
         ids.extend(out)
-        loss.extend([1] * len(out))
+        loss.extend([tag_weight if s.tag else 1.0] + [1.0] * (len(out) - 1))
     return Encoded(
         np.asarray(ids, dtype=np.int32),
-        np.asarray(loss, dtype=np.uint8),
+        np.asarray(loss, dtype=np.float32),
         np.asarray(slice_at, dtype=np.int64),
         np.asarray(decision_at, dtype=np.int64),
     )

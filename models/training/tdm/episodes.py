@@ -28,7 +28,7 @@ TTS_LATENCY_MS = 150  # end of turn -> first audio
 VAD_SILENCE_MS = (200, 300)  # silence before the VAD says the caller stopped
 BARGE_IN_GATE_MS = (200, 300)  # caller speech over banter before the session pauses banter
 ASR_LAG_MS = (80, 300)
-LATE_EOT_WAIT_MS = 800  # after an unsure end of turn (bucket 0-1), banter waits this long
+LATE_EOT_WAIT_MS = 800  # after an unsure end of turn (bucket 0-1), banter waits up to this long (+ a slice)
 UNSURE_BUCKETS = 2
 MID_TURN_MAX_P = 0.59  # mid-turn pauses: the simulated end-of-turn model stays below bucket 3
 
@@ -386,8 +386,14 @@ def simulate(
         sim.listen(eot, mid, start)
         sim._sure = int(sim.slices[-1].signals[-1][4]) >= UNSURE_BUCKETS if sim.slices[-1].signals else True
         if not sim._sure:
+            # The session's answerBy timer: when banter waited after an unsure end of turn and the
+            # caller did not go on, the session says again that the turn ended, now sure
+            # (probability 1), closing the slice at once. banter answers on that signal; the wait
+            # varies so the model cannot learn to count slices instead.
             sim.slices[-1].tag = "wait"
-            sim.idle_slices(-(-LATE_EOT_WAIT_MS // opt.slice_ms), "wait")
+            sim.idle_slices(rng.randint(1, -(-LATE_EOT_WAIT_MS // opt.slice_ms) + 1), "wait")
+            sim.events.append((sim.t + rng.randint(50, opt.slice_ms - 50), eot_bucket(1.0)))
+            sim.close()  # the slice the timer closes early: banter's answer is decided in it
         history.append(" ".join(user))
         ep.replies.append((list(history), " ".join(reply), len(sim.slices) - 1))
         event = None

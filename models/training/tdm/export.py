@@ -29,7 +29,7 @@ from tdm.model import OptimumWrapper, io_names  # noqa: E402
 from tdm.stream import decide, prepare_assistant  # noqa: E402
 from tdm.stream import ASSISTANT, BARGE_IN, CONT, DONE, EOS, EOTS, IDLE, SPECIALS, STOP, USER, VAD  # noqa: E402
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 EXPECT_TAGS = ["mid_turn", "noise", "answer", "wait", "answer_late", "hold", "interrupt", "backchannel", "false_interruption"]
 
 
@@ -150,6 +150,19 @@ def write_card(out: Path, m: dict, manifest: dict, cfg: dict, history: list, min
     )
     transcripts = "\n\n".join(f"```\n{t}\n```" for t in m.get("transcripts", [])[:2])
     size_mb = (out / "model.onnx").stat().st_size / 1e6
+    defaults = {"name": "tdm", "steps": 2100, "tag_weight": 1.0}
+    flags = " ".join(f"--{k.replace('_', '-')} {a[k]}" for k in defaults if k in a and a[k] != defaults[k])
+    name = a.get("name", "tdm")
+    tag_weight = a.get("tag_weight", 1.0)
+    weighting = (f" Each decision at a slice the simulator tagged with a behaviour (an interruption's first words, a "
+                 f"backchannel, a mid-turn pause...) weighs {tag_weight:g} in the loss: a few per cent of banter's "
+                 f"tokens, and each one a turn-taking moment." if tag_weight != 1.0 else "")
+    took = f"{minutes:.0f} minutes" if minutes else "about an hour"
+    late = m["behaviours"].get("answer_late", {}).get("accuracy", 0)
+    late_limit = ("- An unsure end of turn (bucket 0-1) is answered late or not at all: after the wait the\n"
+                  "  model often stays idle (\"then answers\" above).\n" if late < 0.9 else
+                  "- An unsure end of turn (bucket 0-1) is answered when the session says again, sure, that\n"
+                  "  the turn ended (its `answerByMs` timer); the model does not time the wait itself.\n")
     text = f"""# banter-tdm {manifest['version']}: time-division-multiplexed duplex LLM
 
 A small decoder that hears while it speaks: the caller's words and the session's turn-taking
@@ -184,22 +197,22 @@ Held-out test: {m['episodes']} episodes, {m['slices']:,} slices, {m['decisions']
 ## Training
 
 ```sh
-/usr/bin/python3 models/training/tdm/train.py
-/usr/bin/python3 models/training/tdm/evaluate.py --out models/training/runs/tdm/metrics.json
-/usr/bin/python3 models/training/tdm/export.py --metrics models/training/runs/tdm/metrics.json
+/usr/bin/python3 models/training/tdm/train.py{(" " + flags) if flags else ""}
+/usr/bin/python3 models/training/tdm/evaluate.py --name {name} --out models/training/runs/{name}/metrics.json
+/usr/bin/python3 models/training/tdm/export.py --name {name} --metrics models/training/runs/{name}/metrics.json --log models/training/runs/{name}/train.log
 ```
 
 Seed {a['seed']}, one CPU thread, deterministic algorithms; AdamW (lr {a['lr']}, betas 0.9/0.98,
 weight decay 0.05, {a['warmup']} warm-up steps then cosine), {a['steps']} steps of {a['batch']} windows of
 {a['ctx']} tokens, each window starting at a slice; loss on banter's side of the stream only
-(its decisions and words, and the `<u>` that ends a slice of words). Checkpoint kept: step
+(its decisions and words, and the `<u>` that ends a slice of words).{weighting} Checkpoint kept: step
 {m['checkpoint_step']} (lowest dev loss).{f" Took {minutes:.0f} minutes on one core here." if minutes else ""}
 Dev loss by step: {curve}.
 
 ## Held-out metrics
 
 ```sh
-/usr/bin/python3 models/training/tdm/evaluate.py    # the first 200 held-out dialogues of each corpus, about 10 minutes
+/usr/bin/python3 models/training/tdm/evaluate.py --name {name}   # the first 200 held-out dialogues of each corpus, about 10 minutes
 ```
 
 Teacher-forced: at every slice the model sees the gold stream so far; its first token is the
@@ -232,13 +245,11 @@ Sample stretches of held-out episodes (gold decision beside the model's first to
 
 ## Limits
 
-- 4M parameters trained for 80 minutes on one CPU core: the replies are templated
+- 4M parameters trained for {took} on one CPU core: the replies are templated
   task-dialogue answers, often wrong in their details and repetitive; answer relevance is far
   below the retrieval baseline (the target was above it). This model is for turn-taking; for
   content, run a bigger decoder (docs/tdm.md, "Backends").
-- An unsure end of turn (bucket 0-1) is answered late or not at all: after the 800 ms wait the
-  model often stays idle ("then answers" above).
-- The window is {c['ctx']} tokens: about the last half minute of the call.
+{late_limit}- The window is {c['ctx']} tokens: about the last half minute of the call.
 - Scored teacher-forced on simulated timing; the closed-loop figures (FD-Bench style) come
   from the evaluation harness once the duplex session uses this model.
 - No system prompt; English only; the caller's words must come from an ASR with the

@@ -46,6 +46,8 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--ff", type=int, default=1024)
     ap.add_argument("--stride-slices", type=int, default=48)
     ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--tag-weight", type=float, default=1.0,
+                    help="loss weight of the decision at each slice tagged with a turn-taking behaviour")
     ap.add_argument("--smoke", action="store_true", help="tiny data and model, 60 steps: a pipeline check")
     a = ap.parse_args()
     if a.smoke:
@@ -75,7 +77,7 @@ def main() -> None:
     (out / "config.json").write_text(json.dumps({"model": cfg.to_dict(), "args": vars(a), "slice_ms": opt.slice_ms}, indent=1) + "\n")
 
     dev_eps = episodes(corpora, "dev", a.seed + 10_000, opt, vocab_words, backchannels, limit=60)
-    dev_enc = [encode_episode(e, wp) for e in dev_eps]
+    dev_enc = [encode_episode(e, wp, a.tag_weight) for e in dev_eps]
     dev_win = windows(dev_enc, a.ctx, np.random.default_rng(a.seed), a.stride_slices)[:96]
 
     model = TdmLM(cfg)
@@ -97,13 +99,16 @@ def main() -> None:
         return a.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (s - a.warmup) / max(1, a.steps - a.warmup))))
 
     def loss_of(batch) -> torch.Tensor:
-        """Cross-entropy on banter's side of the stream only; the vocabulary projection is computed
-        at those positions alone (about a third of the tokens), which halves a step's time here."""
+        """Weighted cross-entropy on banter's side of the stream only; the vocabulary projection is
+        computed at those positions alone (about a third of the tokens), which halves a step's time
+        here."""
         ids = torch.from_numpy(np.stack([b[0] for b in batch]))
-        w = torch.from_numpy(np.stack([b[1] for b in batch]))[:, 1:] > 0
+        weight = torch.from_numpy(np.stack([b[1] for b in batch]))[:, 1:]
+        w = weight > 0
         hidden = model.hidden(ids[:, :-1])
         logits = hidden[w] @ model.tok.weight.T
-        return F.cross_entropy(logits, ids[:, 1:][w])
+        ce = F.cross_entropy(logits, ids[:, 1:][w], reduction="none")
+        return (ce * weight[w]).sum() / weight[w].sum()
 
     def dev_loss() -> float:
         model.eval()
@@ -116,7 +121,7 @@ def main() -> None:
     best = min((h["dev_loss"] for h in history), default=float("inf"))
     while step < a.steps:
         t_data = time.time()
-        enc = [encode_episode(e, wp) for e in episodes(corpora, "train", a.seed + epoch, opt, vocab_words, backchannels)]
+        enc = [encode_episode(e, wp, a.tag_weight) for e in episodes(corpora, "train", a.seed + epoch, opt, vocab_words, backchannels)]
         rng = np.random.default_rng(a.seed + epoch)
         win = windows(enc, a.ctx, rng, a.stride_slices)
         order = rng.permutation(len(win))

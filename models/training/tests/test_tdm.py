@@ -10,6 +10,7 @@ import unittest
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -52,6 +53,24 @@ class Episodes(unittest.TestCase):
         self.assertEqual(sum(s.eos for s in slices), len(PAIRS))
         self.assertEqual(sum(DONE in s.signals for s in slices), len(PAIRS))
         self.assertEqual(sum(s.tag in ("answer", "answer_late") for s in slices), len(PAIRS))
+
+    def test_an_unsure_end_of_turn_is_answered_on_the_sessions_sure_signal_after_a_varied_wait(self) -> None:
+        waits = set()
+        for seed in range(40):
+            slices = run(seed, interrupt_rate=0.0)
+            for k, s in enumerate(slices):
+                if s.tag != "answer_late":
+                    continue
+                self.assertIn(eot_bucket(1.0), s.signals)  # told again, sure: the answerBy timer
+                self.assertEqual(s.decision, DECISION_TEXT)
+                n = 0
+                while slices[k - 1 - n].tag == "wait" and slices[k - 1 - n].decision == IDLE and not any(
+                    x.startswith("<eot") for x in slices[k - 1 - n].signals
+                ):
+                    n += 1
+                self.assertGreaterEqual(n, 1)
+                waits.add(n)
+        self.assertGreater(len(waits), 1, "the wait must vary, or the model learns to count slices")
 
     def test_slices_tile_the_clock_and_close_early_only_on_events(self) -> None:
         slices = run(2)
@@ -117,6 +136,22 @@ class Encoding(unittest.TestCase):
                 self.assertEqual(enc.loss[u], int(s.decision == DECISION_TEXT and not s.eos))
             if s.eos:
                 self.assertEqual(wp.vocab[enc.ids[int(enc.slice_at[k + 1]) - 1]] if k + 1 < len(ep.slices) else EOS, EOS)
+
+    def test_tag_weight_weighs_only_the_decisions_of_tagged_slices(self) -> None:
+        ep = simulate(PAIRS, random.Random(3), Options(), ["table"], BACKCHANNELS)
+        counts: Counter = Counter()
+        for u, a in PAIRS:
+            counts.update(prepare_assistant(a).split())
+            counts.update(u.lower().split())
+        wp = WordPiece(build_vocab(counts, SPECIALS, 400, min_char_count=1))
+        plain, weighted = encode_episode(ep, wp), encode_episode(ep, wp, tag_weight=4.0)
+        self.assertTrue(any(s.tag for s in ep.slices))
+        decisions = {int(d) for d in weighted.decision_at}
+        for k, s in enumerate(ep.slices):
+            d = int(weighted.decision_at[k])
+            self.assertEqual(weighted.loss[d], 4.0 if s.tag else 1.0)
+        others = [i for i in range(len(plain.loss)) if i not in decisions]
+        np.testing.assert_array_equal(weighted.loss[others], plain.loss[others])
 
 
 class Decoder(unittest.TestCase):
