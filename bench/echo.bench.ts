@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { applyEchoPath, ECHO_CONDITIONS } from '../fixtures/echo.ts';
 import { readWav } from '../server/audio/wav.ts';
 import { DelayEstimator } from '../server/echo/delay-estimator.ts';
-import { createEchoCanceller } from '../server/echo/echo-canceller.ts';
+import { createEchoCanceller, processWhole } from '../server/echo/echo-canceller.ts';
 import { Fdaf } from '../server/echo/fdaf.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' } } });
@@ -43,11 +43,7 @@ const fdaf = perFrame(() => {
   for (let b = 0; b + 256 <= frames * FRAME; b += 256)
     a.process(ref.subarray(b, b + 256), mic.subarray(b, b + 256));
 });
-const both = perFrame(() => {
-  const s = createEchoCanceller().createStream();
-  for (let f = 0; f < frames; f++)
-    s.process(mic.subarray(f * FRAME, (f + 1) * FRAME), ref.subarray(f * FRAME, (f + 1) * FRAME));
-});
+const both = perFrame(() => processWhole(createEchoCanceller().createStream(), mic, ref, FRAME));
 
 const rows = [
   ['delay estimator (GCC-PHAT)', delay],

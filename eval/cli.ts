@@ -408,7 +408,15 @@ async function cmdCompare(argv: string[]): Promise<number> {
   const inputs = positionals.map((p, i) => {
     const path = join(resolve(p), 'report.json');
     if (!existsSync(path)) throw new UsageError(`${path} does not exist (run or score first)`);
-    return { label: labels[i], report: JSON.parse(readFileSync(path, 'utf8')) as Report };
+    let report: Report;
+    try {
+      report = JSON.parse(readFileSync(path, 'utf8')) as Report;
+    } catch (e) {
+      throw new UsageError(`${path} is not a report (${(e as Error).message})`);
+    }
+    if (!Array.isArray(report?.conversations) || !Array.isArray(report.metrics))
+      throw new UsageError(`${path} is not a banter report (no conversations or metrics)`);
+    return { label: labels[i], report };
   });
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new UsageError('--seed is a whole number');

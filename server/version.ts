@@ -13,18 +13,20 @@ export const SERVER_VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
+/** `git describe --always --dirty` of the checkout at `dir`, or null outside one (or without git). */
+export function describeCheckout(dir: string = root): string | null {
+  const git = spawnSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  return git.status === 0 ? git.stdout.trim() || null : null;
+}
+
 let commit: string | null | undefined;
 
 /** The commit, looked up once. */
 export function serverCommit(): string | null {
   if (commit !== undefined) return commit;
-  commit = process.env.BANTER_COMMIT ?? null;
-  if (!commit && existsSync(`${root}/.git`)) {
-    const git = spawnSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], {
-      cwd: root,
-      encoding: 'utf8',
-    });
-    commit = git.status === 0 ? git.stdout.trim() || null : null;
-  }
+  commit = process.env.BANTER_COMMIT ?? (existsSync(`${root}/.git`) ? describeCheckout() : null);
   return commit;
 }

@@ -97,8 +97,8 @@ export async function pcmSha256(path: string): Promise<string> {
 
 export type FileCheck = 'ok' | 'ok (same audio)' | 'missing' | 'mismatch';
 
-export async function checkFile(dir: string, f: DataFile): Promise<FileCheck> {
-  const p = join(dir, f.path);
+/** Checks the file at `p` against the manifest's entry `f`. */
+export async function checkFile(p: string, f: DataFile): Promise<FileCheck> {
   if (!existsSync(p)) return 'missing';
   if (statSync(p).size === f.bytes && sha256(readFileSync(p)) === f.sha256) return 'ok';
   try {
@@ -117,7 +117,7 @@ export interface CheckResult {
 export async function checkData(dir: string, manifest = loadManifest()): Promise<CheckResult> {
   const r: CheckResult = { ok: 0, missing: [], mismatched: [] };
   for (const f of manifest.files) {
-    const c = await checkFile(dir, f);
+    const c = await checkFile(join(dir, f.path), f);
     if (c === 'missing') r.missing.push(f.path);
     else if (c === 'mismatch') r.mismatched.push(f.path);
     else r.ok++;
@@ -131,7 +131,7 @@ async function place(src: string, dest: string, f: DataFile): Promise<void> {
   mkdirSync(dirname(target), { recursive: true });
   const tmp = `${target}.part`;
   copyFileSync(src, tmp);
-  const c = await checkFile(dirname(tmp), { ...f, path: `${f.path.split('/').pop()}.part` });
+  const c = await checkFile(tmp, f);
   if (c === 'mismatch' || c === 'missing') {
     rmSync(tmp, { force: true });
     throw new DataError(

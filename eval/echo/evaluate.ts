@@ -26,7 +26,7 @@ import { applyEchoPath, ECHO_CONDITIONS } from '../../fixtures/echo.ts';
 import { pinkNoise, power, seededRandom } from '../../fixtures/signal.ts';
 import { utter, type VoiceId } from '../../fixtures/synth.ts';
 import { writeWav } from '../../server/audio/wav.ts';
-import { createEchoCanceller } from '../../server/echo/echo-canceller.ts';
+import { createEchoCanceller, processWhole } from '../../server/echo/echo-canceller.ts';
 import { loadSilero, SILERO_FRAME_SAMPLES, type SileroModel } from '../../server/turn-taking/silero.ts';
 import { VadFrameProcessor } from '../../server/turn-taking/vad-processor.ts';
 import { emitResult, pocketsphinxErrorRates } from '../metrics/asr.ts';
@@ -80,11 +80,7 @@ async function vadStarts(model: SileroModel, x: Float32Array): Promise<Detection
 const GATE = process.env.BANTER_ECHO_GATE ? (JSON.parse(process.env.BANTER_ECHO_GATE) as object) : {};
 
 function cancel(mic: Float32Array, ref: Float32Array, gate = true): Float32Array {
-  const s = createEchoCanceller(gate ? { gate: GATE } : { gate: false }).createStream();
-  const out = new Float32Array(mic.length);
-  for (let i = 0; i + 512 <= mic.length; i += 512)
-    out.set(s.process(mic.subarray(i, i + 512), ref.subarray(i, i + 512)), i);
-  return out;
+  return processWhole(createEchoCanceller(gate ? { gate: GATE } : { gate: false }).createStream(), mic, ref);
 }
 
 function concat(parts: Float32Array[], gapSamples: number): Float32Array {

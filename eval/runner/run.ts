@@ -8,11 +8,11 @@
  * streams they are measuring.
  */
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnServer } from '../../server/testing/spawn-server.ts';
+import { describeCheckout } from '../../server/version.ts';
 import { loadSilero } from '../../server/turn-taking/silero.ts';
 import { SimulatedCaller } from '../caller/caller.ts';
 import { prepareConversation, type PreparedConversation } from '../caller/prepare.ts';
@@ -255,11 +255,7 @@ export async function serverStamp(wsUrl: string): Promise<ServerStamp> {
 
 /** The checkout's commit (`git describe --always --dirty`), or null outside a git checkout. */
 export function checkoutCommit(): string | null {
-  const git = spawnSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  });
-  return git.status === 0 ? git.stdout.trim() : null;
+  return describeCheckout(repoRoot);
 }
 
 /** The script of banter's bundled greeting (fixtures/audio/greeting.json). */

@@ -54,9 +54,13 @@ export class DelayEstimator {
   private candidate: { delay: number; count: number } | null = null;
 
   private readonly rate: number;
+  private readonly padded: number[];
   private readonly maxLag: number;
-  /** A half-filled decimation pair carried between pushes. */
-  private carry: { ref: number; mic: number } | null = null;
+  /** The decimation sum in progress (carried between pushes) and the ring's next slot. */
+  private accRef = 0;
+  private accMic = 0;
+  private accN = 0;
+  private head = 0;
 
   constructor(options: Partial<DelayEstimatorOptions> = {}) {
     this.o = { ...DEFAULT_DELAY_OPTIONS, ...options };
@@ -68,6 +72,7 @@ export class DelayEstimator {
     this.fft = new FFT(2 ** Math.ceil(Math.log2(this.n + this.maxLag)));
     this.ref = new Float32Array(this.n);
     this.mic = new Float32Array(this.n);
+    this.padded = new Array<number>(this.fft.size).fill(0);
   }
 
   /** The tracked estimate, or null until one is believed. */
@@ -79,35 +84,17 @@ export class DelayEstimator {
   push(reference: Float32Array, mic: Float32Array): DelayEstimate | null {
     const d = this.o.decimate;
     const len = Math.min(reference.length, mic.length);
-    const r: number[] = [];
-    const m: number[] = [];
-    // Decimate by averaging d samples (a crude low-pass; GCC-PHAT needs no more).
-    let i = 0;
-    if (this.carry && d === 2 && len > 0) {
-      r.push((this.carry.ref + reference[0]) / 2);
-      m.push((this.carry.mic + mic[0]) / 2);
-      this.carry = null;
-      i = 1;
+    // Decimate by averaging d samples (a crude low-pass; GCC-PHAT needs no more) straight into
+    // the window, a pair split across pushes carried over.
+    for (let i = 0; i < len; i++) {
+      this.accRef += reference[i];
+      this.accMic += mic[i];
+      if (++this.accN < d) continue;
+      this.append(this.accRef / d, this.accMic / d);
+      this.accRef = 0;
+      this.accMic = 0;
+      this.accN = 0;
     }
-    for (; i + d <= len; i += d) {
-      let a = 0;
-      let b = 0;
-      for (let k = 0; k < d; k++) {
-        a += reference[i + k];
-        b += mic[i + k];
-      }
-      r.push(a / d);
-      m.push(b / d);
-    }
-    if (i < len && d === 2) this.carry = { ref: reference[i], mic: mic[i] };
-    const n = Math.min(r.length, this.n);
-    this.ref.copyWithin(0, n);
-    this.mic.copyWithin(0, n);
-    for (let k = 0; k < n; k++) {
-      this.ref[this.n - n + k] = r[r.length - n + k];
-      this.mic[this.n - n + k] = m[m.length - n + k];
-    }
-    this.filled = Math.min(this.n, this.filled + n);
     this.sinceHop += (len * 1000) / this.o.sampleRate;
     if (this.sinceHop >= this.o.hopMs && this.filled >= this.n / 2) {
       this.sinceHop = 0;
@@ -117,6 +104,14 @@ export class DelayEstimator {
     return this.current;
   }
 
+  /** One decimated sample into the window: a ring, read oldest first by measure(). */
+  private append(r: number, m: number): void {
+    this.ref[this.head] = r;
+    this.mic[this.head] = m;
+    this.head = (this.head + 1) % this.n;
+    this.filled = Math.min(this.n, this.filled + 1);
+  }
+
   /** One GCC-PHAT estimate over the window, or null when banter was silent or the peak unclear. */
   measure(): DelayEstimate | null {
     let p = 0;
@@ -124,8 +119,9 @@ export class DelayEstimator {
     if (p / this.n < this.o.minReferencePower) return null;
     const size = this.fft.size;
     const pad = (x: Float32Array) => {
-      const a = new Array<number>(size).fill(0);
-      for (let i = 0; i < this.n; i++) a[i] = x[i];
+      const a = this.padded;
+      for (let i = 0; i < this.n; i++) a[i] = x[(this.head + i) % this.n];
+      a.fill(0, this.n);
       return a;
     };
     const R = this.fft.createComplexArray() as number[];
@@ -187,7 +183,10 @@ export class DelayEstimator {
     this.mic.fill(0);
     this.filled = 0;
     this.sinceHop = 0;
-    this.carry = null;
+    this.accRef = 0;
+    this.accMic = 0;
+    this.accN = 0;
+    this.head = 0;
     this.current = null;
     this.candidate = null;
   }

@@ -123,3 +123,19 @@ export function createEchoCanceller(options: Partial<EchoCancellerOptions> = {})
     createStream: () => new EchoCancellerStream(o),
   };
 }
+
+/**
+ * A whole recording through a stream, frame by frame as a session feeds it (offline use: the
+ * evaluation, tests, benchmarks). The tail shorter than a frame is left silent.
+ */
+export function processWhole(
+  stream: EchoSuppressorStream,
+  mic: Float32Array,
+  reference: Float32Array,
+  frame = 512,
+): Float32Array {
+  const out = new Float32Array(mic.length);
+  for (let i = 0; i + frame <= mic.length; i += frame)
+    out.set(stream.process(mic.subarray(i, i + frame), reference.subarray(i, i + frame)), i);
+  return out;
+}

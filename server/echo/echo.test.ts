@@ -7,7 +7,7 @@ import { applyEchoPath, ECHO_CONDITIONS, LINEAR_PATH, roomImpulse } from '../../
 import { power } from '../../fixtures/signal.ts';
 import { engineAvailable, utter } from '../../fixtures/synth.ts';
 import { DelayEstimator } from './delay-estimator.ts';
-import { createEchoCanceller } from './echo-canceller.ts';
+import { createEchoCanceller, processWhole } from './echo-canceller.ts';
 import { Fdaf } from './fdaf.ts';
 import { ResidualGate } from './residual-gate.ts';
 
@@ -18,17 +18,7 @@ if (!flite) console.warn('echo.test: flite missing (apt-get install flite): skip
 const db = (a: number, b: number) => 10 * Math.log10(a / b);
 
 /** Runs a stream over whole signals in 32 ms frames (Silero's), as the session would. */
-function run(
-  stream: { process(m: Float32Array, r: Float32Array): Float32Array },
-  mic: Float32Array,
-  ref: Float32Array,
-  frame = 512,
-) {
-  const out = new Float32Array(mic.length);
-  for (let i = 0; i + frame <= mic.length; i += frame)
-    out.set(stream.process(mic.subarray(i, i + frame), ref.subarray(i, i + frame)), i);
-  return out;
-}
+const run = processWhole;
 
 describe.skipIf(!flite)('echo cancellation on banter voice', () => {
   let ref: Float32Array;

@@ -58,6 +58,10 @@ export class Fdaf {
   private errF = 0;
   /** Echo estimate of the last block (the foreground's). */
   readonly echo: Float32Array;
+  /** Per-block buffers (B samples): the two filters' echo estimates and the background's error. */
+  private readonly yB: Float64Array;
+  private readonly yF: Float64Array;
+  private readonly errBg: Float32Array;
 
   constructor(options: Partial<FdafOptions> = {}) {
     this.o = { ...DEFAULT_FDAF, ...options };
@@ -76,6 +80,9 @@ export class Fdaf {
     this.spec = new Float64Array(2 * this.N);
     this.time = new Float64Array(2 * this.N);
     this.echo = new Float32Array(B);
+    this.yB = new Float64Array(B);
+    this.yF = new Float64Array(B);
+    this.errBg = new Float32Array(B);
   }
 
   /** The echo estimate of weights `w` for the current block, into `out` (B samples). */
@@ -103,9 +110,6 @@ export class Fdaf {
     for (let i = 0; i < B; i++) out[i] = this.scratchOut[2 * (B + i)];
   }
 
-  private readonly yB = new Float64Array(4096);
-  private readonly yF = new Float64Array(4096);
-
   /**
    * One block: `ref` and `mic` of blockSize samples (ref already delayed to line up with the
    * echo, up to the filter's span); returns the microphone with the echo estimate subtracted.
@@ -124,7 +128,7 @@ export class Fdaf {
     this.X.unshift(oldest);
     this.estimate(this.W, this.yB);
     this.estimate(this.F, this.yF);
-    const errBg = new Float32Array(B);
+    const errBg = this.errBg;
     const out = new Float32Array(B);
     let eB = 0;
     let eF = 0;
